@@ -1,0 +1,210 @@
+"""The ``sarcoreg`` command line (also ``python -m sarcoreg``).
+
+Exit codes: 0 success, 2 bad input (one line: what is wrong and what to do), 1 internal
+error, 130 interrupted.  The engine never prints; this module owns the terminal.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from typing import List, Optional
+
+from .errors import CancelledError, InputError, SarcoregError
+
+log = logging.getLogger("sarcoreg")
+
+
+class TerminalFeedback:
+    """A one-line progress bar on stderr (only when stderr is a terminal or forced)."""
+
+    def __init__(self, label: str, enabled: Optional[bool] = None) -> None:
+        self.label = label
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._last = -1.0
+        self._t0 = time.monotonic()
+        self._canceled = False
+
+    def set_progress(self, percent: float) -> None:
+        if not self.enabled or percent - self._last < 0.5 and percent < 100:
+            return
+        self._last = percent
+        width = 30
+        filled = int(width * min(percent, 100.0) / 100.0)
+        elapsed = time.monotonic() - self._t0
+        eta = elapsed * (100.0 - percent) / percent if percent > 0 else 0.0
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {percent:5.1f}% "
+                         f"{elapsed:6.1f}s elapsed, ~{eta:5.0f}s left ")
+        if percent >= 100:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    def is_canceled(self) -> bool:
+        return self._canceled
+
+    def cancel(self) -> None:
+        self._canceled = True
+
+    def info(self, message: str) -> None:
+        log.info(message)
+
+
+def _ints(text: str) -> tuple:
+    try:
+        return tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of band numbers (e.g. 3,2,1)")
+
+
+def _optical_arg(text: str):
+    """A path, or comma-separated single-band files (one band per file)."""
+    if "," in text and not os.path.exists(text):
+        return [p for p in text.split(",") if p]
+    return text
+
+
+def _add_coreg_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--matcher", default="auto", help="dcdm, or a classical matcher; auto = dcdm when its model is installed (default auto)")
+    p.add_argument("--window", type=int, default=512, help="SAR reference window in px (default 512)")
+    p.add_argument("--template", type=int, default=384, help="optical template in px (default 384)")
+    p.add_argument("--spacing", type=int, default=None, help="distance between window centres in px (default = template)")
+    p.add_argument("--resolution", type=float, default=None, help="working-grid pixel size in map units (default: the coarser of the two)")
+    p.add_argument("--optical-bands", type=_ints, default=None, help="1-based optical bands averaged to grey, e.g. 3,2,1 (default: the visible bands)")
+    p.add_argument("--sar-band", type=int, default=1, help="SAR band (default 1)")
+    p.add_argument("--sar-kind", default="auto", choices=("auto", "amplitude", "power", "db"), help="SAR radiometry (default auto: float with negatives = dB)")
+    p.add_argument("--provider", default="auto", choices=("auto", "cuda", "cpu"), help="ONNX Runtime provider for the model (default auto)")
+    p.add_argument("--warp", default=None, choices=("affine", "poly2", "tps"), help="also write sar_corrected.tif with this transform")
+    p.add_argument("--min-confidence", type=float, default=None, help="flag points below this confidence (0-1)")
+    p.add_argument("--max-nodata", type=float, default=None, help="skip windows with more than this share of nodata (default 0.2)")
+    p.add_argument("--threads", type=int, default=0, help="threads for the window loop (default: number of cores, up to 4)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+
+
+def _config_from(args):
+    from .config import CoregConfig
+    kw = dict(matcher=args.matcher, window_px=args.window, template_px=args.template, spacing_px=args.spacing,
+              resolution_m=args.resolution, optical_bands=args.optical_bands, sar_band=args.sar_band,
+              sar_kind=args.sar_kind, provider=args.provider, warp=args.warp, workers=args.threads)
+    if args.min_confidence is not None:
+        kw["min_confidence"] = args.min_confidence
+    if args.max_nodata is not None:
+        kw["max_nodata_fraction"] = args.max_nodata
+    return CoregConfig(**kw)
+
+
+def cmd_coregister(args) -> int:
+    from .coregister import coregister
+    config = _config_from(args)
+    fb = TerminalFeedback("co-registering")
+    result = coregister(_optical_arg(args.optical), args.sar, args.outdir, config, fb, overwrite=args.overwrite)
+    _print_summary(result)
+    return 0
+
+
+def _print_summary(result) -> None:
+    r = result.report
+    c, s = r["counts"], r["shift"]
+    print(f"{c['windows']} windows: {c['inliers']} inliers, {c['outliers']} outliers, {c['skipped']} skipped "
+          f"(matcher {r['matcher']['name']}, {r['timings']['seconds_per_window']:.2f} s/window)")
+    if s.get("n"):
+        print(f"median shift dx = {s['median_dx_m']:+.2f} m, dy = {s['median_dy_m']:+.2f} m "
+              f"({s['median_dx_px']:+.2f}, {s['median_dy_px']:+.2f} px); "
+              f"global {r['global_fit']['model']} fit RMSE {r['global_fit']['rmse_px']:.2f} px")
+    print(f"outputs in {result.outdir}")
+
+
+def cmd_match_batch(args) -> int:
+    from .matchbatch import match_batch
+    fb = TerminalFeedback("matching")
+    summary = match_batch(args.manifest, args.results, args.matcher, overwrite=args.overwrite, feedback=fb)
+    print(summary if isinstance(summary, str) else
+          ", ".join(f"{k}: {v}" for k, v in summary.items() if not isinstance(v, (list, dict))))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from . import evaluate as ev
+    from .matchers import matcher_names
+    matchers = args.matchers.split(",") if args.matchers else [m for m in matcher_names()]
+    settings = tuple(tuple(int(v) for v in s.split("/")) for s in args.settings.split(","))
+    fb = TerminalFeedback("evaluating")
+    results = ev.evaluate(args.data, matchers, settings=settings, n_samples=args.samples, seed=args.seed,
+                          split=args.split, noise_var=args.noise, feedback=fb)
+    print(ev.format_markdown(results))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+    fb = TerminalFeedback("demo")
+    ok = run_demo(args.outdir, matcher=args.matcher, feedback=fb, overwrite=True, echo=print)
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sarcoreg", description="Co-register optical and SAR satellite scenes.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    c = sub.add_parser("coregister", help="co-register one optical/SAR scene pair")
+    c.add_argument("optical", help="optical raster (or comma-separated single-band files)")
+    c.add_argument("sar", help="SAR raster (detected: amplitude, power or dB)")
+    c.add_argument("-o", "--outdir", required=True, help="output folder")
+    _add_coreg_options(c)
+    c.set_defaults(func=cmd_coregister)
+
+    m = sub.add_parser("match-batch", help="benchmark protocol: match template/reference image pairs from a manifest")
+    m.add_argument("manifest", help="CSV with at least id,template,reference (paths relative to the manifest)")
+    m.add_argument("-o", "--results", required=True, help="results CSV: id,row,col,score,confidence,seconds")
+    m.add_argument("--matcher", default="auto")
+    m.add_argument("--overwrite", action="store_true")
+    m.set_defaults(func=cmd_match_batch)
+
+    e = sub.add_parser("evaluate", help="CMR / RMSE of matchers on real co-registered pairs (DCDM protocol)")
+    e.add_argument("--data", default=os.path.join("..", "shared", "data"), help="folder of real pairs (default ../shared/data)")
+    e.add_argument("--matchers", default=None, help="comma-separated matchers (default: all)")
+    e.add_argument("--settings", default="256/192,512/384", help="reference/template sizes (default 256/192,512/384)")
+    e.add_argument("--samples", type=int, default=200, help="samples per setting (default 200)")
+    e.add_argument("--split", default="val", help="pairs to use: val, train or all (default val)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--noise", type=float, default=0.0, help="Gaussian noise variance on the optical template (0-0.3)")
+    e.set_defaults(func=cmd_evaluate)
+
+    d = sub.add_parser("demo", help="co-register the bundled Sentinel-1/2 sub-scene after a known shift")
+    d.add_argument("-o", "--outdir", default="sarcoreg-demo", help="output folder (default ./sarcoreg-demo)")
+    d.add_argument("--matcher", default="auto")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"sarcoreg: error: {exc}", file=sys.stderr)
+        return 2
+    except (CancelledError, KeyboardInterrupt):
+        print("\nsarcoreg: interrupted: nothing was left under a final output name; run again to redo it",
+              file=sys.stderr)
+        return 130
+    except SarcoregError as exc:
+        print(f"sarcoreg: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # an internal error: one line, traceback on --debug
+        if args.debug:
+            raise
+        print(f"sarcoreg: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and "
+              "report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
