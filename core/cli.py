@@ -136,6 +136,15 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_batch(args) -> int:
+    from .batch import run_batch
+    fb = TerminalFeedback("batch")
+    summary = run_batch(args.pairs, args.outroot, _config_from(args), scheduler=args.scheduler,
+                        n_workers=args.workers, overwrite=args.overwrite, feedback=fb)
+    print(summary.text())
+    return summary.exit_code()
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
     fb = TerminalFeedback("demo")
@@ -156,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--outdir", required=True, help="output folder")
     _add_coreg_options(c)
     c.set_defaults(func=cmd_coregister)
+
+    b = sub.add_parser("batch", help="co-register many scene pairs on Dask (local cluster by default)")
+    b.add_argument("pairs", help="CSV with rows optical,sar[,name] (paths relative to the CSV)")
+    b.add_argument("-o", "--outroot", required=True, help="one output folder per pair is made in here")
+    b.add_argument("--scheduler", default=None, help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    b.add_argument("--workers", type=int, default=None, help="workers of the local cluster (default: cores)")
+    _add_coreg_options(b)
+    b.set_defaults(func=cmd_batch)
 
     m = sub.add_parser("match-batch", help="benchmark protocol: match template/reference image pairs from a manifest")
     m.add_argument("manifest", help="CSV with at least id,template,reference (paths relative to the manifest)")

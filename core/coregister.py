@@ -61,6 +61,27 @@ def resolve_matcher_name(name: str) -> str:
     return DEFAULT_CLASSICAL
 
 
+_MATCHER_CACHE: dict = {}
+
+
+def make_matcher(config: CoregConfig) -> Matcher:
+    """The matcher ``config`` asks for, built once per process (it may hold a model)."""
+    name = resolve_matcher_name(config.matcher)
+    key = (name, config.provider)
+    m = _MATCHER_CACHE.get(key)
+    if m is None:
+        from .matchers import get_matcher
+        m = get_matcher(name, provider=config.provider) if name == "dcdm" else get_matcher(name)
+        _MATCHER_CACHE[key] = m
+    return m
+
+
+def match_chunk(scene: "Scene", windows: Sequence[Window], config: CoregConfig) -> List[WindowResult]:
+    """Match a chunk of windows in this process (the unit of work sent to a Dask worker)."""
+    matcher = make_matcher(config)
+    return [match_window(scene, w, matcher, config.max_nodata_fraction) for w in windows]
+
+
 def _optical_path(optical: Union[PathLike, Sequence[PathLike]]) -> str:
     if isinstance(optical, (list, tuple)):
         return stack_band_files([os.fspath(p) for p in optical]) if len(optical) > 1 else os.fspath(optical[0])
@@ -199,10 +220,17 @@ def _shift_stats(tiepoints: Sequence[TiePoint]) -> dict:
             "mean_shift_m": float(np.hypot(dx, dy).mean())}
 
 
+WindowRunner = Callable[[Scene, Sequence[Window], Matcher, CoregConfig, Feedback], Iterable[WindowResult]]
+
+
 def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregConfig] = None,
                feedback: Optional[Feedback] = None, overwrite: bool = False,
-               matcher: Optional[Matcher] = None) -> CoregResult:
+               matcher: Optional[Matcher] = None, runner: Optional[WindowRunner] = None) -> CoregResult:
     """Co-register ``sar`` onto ``optical`` and write the outputs into ``outdir``.
+
+    ``runner(scene, windows, matcher, config, feedback)`` yields one ``WindowResult`` per
+    window *in order*; the default matches on a local thread pool, ``core.batch`` passes one
+    that spreads chunks of windows over a Dask cluster.
 
     Outputs are staged under a hidden temporary folder in ``outdir`` and moved onto their
     final names only when all are complete; existing outputs are refused unless
@@ -218,9 +246,8 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
     stage = OutputStage(outdir, names, overwrite)
     with stage:
         if matcher is None:
-            from .matchers import get_matcher
-            name = resolve_matcher_name(config.matcher)
-            matcher = get_matcher(name, provider=config.provider) if name == "dcdm" else get_matcher(name)
+            matcher = make_matcher(config)
+        runner = runner or iter_matches
         feedback.info(f"{len(scene.windows)} windows of {config.window_px} px on a "
                       f"{scene.grid.width} x {scene.grid.height} px grid at {scene.grid.pixel_m:.3g} m; "
                       f"matcher {matcher.name}")
@@ -230,7 +257,7 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
         tiepoints: List[TiePoint] = []
         sim_files: List[str] = []
         n = len(scene.windows)
-        for k, res in enumerate(iter_matches(scene, scene.windows, matcher, config, feedback)):
+        for k, res in enumerate(runner(scene, scene.windows, matcher, config, feedback)):
             results.append(replace(res, match=replace(res.match, similarity=None, translated=None)))
             if not res.skipped:
                 sim_name = ""

@@ -131,14 +131,15 @@ def build_working_grid(optical, sar, resolution_m: Optional[float], min_size_px:
             f"optical ({opt_name}) and SAR ({sar_name}) do not overlap: optical covers "
             f"x {a[0]:.0f}..{a[2]:.0f}, y {a[1]:.0f}..{a[3]:.0f} and SAR x {b[0]:.0f}..{b[2]:.0f}, "
             f"y {b[1]:.0f}..{b[3]:.0f} in the working CRS: check that you picked the right pair")
-    # align to the optical pixel lattice when the optical grid is kept as it is
+    # start on an optical pixel corner when the optical CRS is kept, so the optical pixels
+    # are read without resampling at its own resolution (and stay aligned at multiples)
     gt = optical.geotransform
-    if dst == optical.crs_wkt and gt[2] == 0 and gt[4] == 0 and math.isclose(px, abs(gt[1]), rel_tol=1e-9):
-        ox, oy = gt[0], gt[3]
+    if dst == optical.crs_wkt and gt[2] == 0 and gt[4] == 0:
+        ox, oy, step_x, step_y = gt[0], gt[3], abs(gt[1]), abs(gt[5])
     else:
-        ox, oy = 0.0, 0.0
-    x0 = ox + math.ceil((minx - ox) / px - 1e-9) * px
-    y0 = oy - math.ceil((oy - maxy) / px - 1e-9) * px
+        ox, oy, step_x, step_y = 0.0, 0.0, px, px
+    x0 = ox + math.ceil((minx - ox) / step_x - 1e-9) * step_x
+    y0 = oy - math.ceil((oy - maxy) / step_y - 1e-9) * step_y
     width = int(math.floor((maxx - x0) / px + 1e-9))
     height = int(math.floor((y0 - miny) / px + 1e-9))
     if width < min_size_px or height < min_size_px:

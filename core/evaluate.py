@@ -1,0 +1,211 @@
+"""The evaluation protocol of DCDM.md, for any ``Matcher``, learned or classical.
+
+Every matcher sees the same samples (``core.samples``) and, at a given noise level, the same
+noisy templates. For each sample ``e`` is the Euclidean distance in reference pixels between
+the predicted and the true top-left ``(row, col)``:
+
+* ``CMR(T)``: share of samples with ``e <= T`` (T = 1, 3, 5);
+* ``RMSE(T)``: root mean square of ``e`` over the samples with ``e <= T`` (NaN if none);
+* ``RMSE(all)``: root mean square of ``e`` over all samples;
+* ``median_seconds``: median wall time of one ``match`` call.
+
+A failed match (status not ``ok``) is a miss for every ``CMR(T)`` and left out of
+``RMSE(T)``; for ``RMSE(all)`` it counts as the "no shift" answer, the centre of the search
+range ``((R - T) / 2, (R - T) / 2)``, which is what the engine falls back to.
+
+Noise: ``noise_var = v`` adds zero-mean Gaussian noise of variance ``v · var(template)`` to
+the optical template (``var`` over its valid pixels), so ``v = 0.3`` is the paper's "30 %"
+level. The noise of a sample is seeded by the seed, the setting, the sample and the level.
+
+``confidence_auc`` tells how well a matcher's confidence ranks its own correct matches
+(``e <= 5``) above its wrong ones: the probability that a random correct match has a higher
+confidence than a random wrong one (0.5: useless; NaN when one group is empty).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .errors import InputError
+from .feedback import Feedback, NullFeedback, check_cancel
+from .matchers import Matcher, get_matcher
+from .samples import SETTINGS, iter_samples
+
+log = logging.getLogger("sarcoreg.evaluate")
+
+THRESHOLDS_PX = (1, 3, 5)
+
+
+@dataclass(frozen=True)
+class MatcherScore:
+    """Metrics of one matcher at one setting and noise level (distances in reference px)."""
+
+    matcher: str
+    window_px: int
+    template_px: int
+    noise_var: float
+    n: int
+    n_failed: int
+    cmr1: float
+    cmr3: float
+    cmr5: float
+    rmse5: float
+    rmse_all: float
+    median_seconds: float
+    confidence_auc: float
+
+
+def errors_px(pred_rows: np.ndarray, pred_cols: np.ndarray, true_rows: np.ndarray,
+              true_cols: np.ndarray) -> np.ndarray:
+    """Euclidean distances between predicted and true ``(row, col)``; NaN where no prediction."""
+    return np.hypot(np.asarray(pred_rows, float) - true_rows, np.asarray(pred_cols, float) - true_cols)
+
+
+def cmr(errors: np.ndarray, threshold_px: float) -> float:
+    """Correct matching rate: share of ``errors`` ``<= threshold_px`` (NaN counts as a miss)."""
+    e = np.asarray(errors, dtype=np.float64)
+    if e.size == 0:
+        return float("nan")
+    with np.errstate(invalid="ignore"):
+        return float(np.mean(e <= threshold_px))
+
+
+def rmse(errors: np.ndarray, threshold_px: Optional[float] = None) -> float:
+    """RMS of the finite ``errors`` (those ``<= threshold_px`` when given); NaN if none."""
+    e = np.asarray(errors, dtype=np.float64)
+    e = e[np.isfinite(e)]
+    if threshold_px is not None:
+        e = e[e <= threshold_px]
+    return float(np.sqrt(np.mean(e * e))) if e.size else float("nan")
+
+
+def rank_auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    s = np.asarray(scores, dtype=np.float64)
+    pos = np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(s.size, dtype=np.float64)
+    sorted_s = s[order]
+    # average ranks over ties
+    _, first, counts = np.unique(sorted_s, return_index=True, return_counts=True)
+    avg = first + (counts - 1) / 2.0 + 1.0
+    ranks[order] = np.repeat(avg, counts)
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def score(name: str, window_px: int, template_px: int, noise_var: float, pred_rows, pred_cols,
+          true_rows, true_cols, ok, confidences, seconds) -> MatcherScore:
+    """``MatcherScore`` from per-sample predictions (arrays of equal length)."""
+    ok = np.asarray(ok, dtype=bool)
+    centre = (window_px - template_px) / 2.0
+    rows = np.where(ok, np.asarray(pred_rows, float), np.nan)
+    cols = np.where(ok, np.asarray(pred_cols, float), np.nan)
+    e = errors_px(rows, cols, np.asarray(true_rows, float), np.asarray(true_cols, float))
+    e_all = np.where(np.isfinite(e), e, errors_px(np.full(e.shape, centre), np.full(e.shape, centre),
+                                                   np.asarray(true_rows, float), np.asarray(true_cols, float)))
+    conf = np.where(ok, np.asarray(confidences, float), 0.0)
+    with np.errstate(invalid="ignore"):
+        correct = e <= THRESHOLDS_PX[-1]
+    return MatcherScore(
+        matcher=name, window_px=int(window_px), template_px=int(template_px), noise_var=float(noise_var),
+        n=int(e.size), n_failed=int((~ok).sum()),
+        cmr1=cmr(e, 1), cmr3=cmr(e, 3), cmr5=cmr(e, 5), rmse5=rmse(e, 5), rmse_all=rmse(e_all),
+        median_seconds=float(np.median(seconds)) if len(seconds) else float("nan"),
+        confidence_auc=rank_auc(conf, correct))
+
+
+def add_noise(template: np.ndarray, noise_var: float, rng: np.random.Generator) -> np.ndarray:
+    """``template`` plus Gaussian noise of variance ``noise_var · var(template)``; NaN kept."""
+    if noise_var <= 0:
+        return template
+    finite = np.isfinite(template)
+    var = float(np.var(template[finite])) if finite.any() else 0.0
+    noise = rng.standard_normal(template.shape) * np.sqrt(noise_var * var)
+    return (template + noise).astype(np.float32)
+
+
+def _matchers(matchers: Iterable[Union[str, Matcher]]) -> List[Matcher]:
+    out = [get_matcher(m) if isinstance(m, str) else m for m in matchers]
+    if not out:
+        raise InputError("no matcher to evaluate: name at least one (e.g. cfog)")
+    return out
+
+
+def evaluate(data_root: str, matchers: Sequence[Union[str, Matcher]],
+             settings: Sequence[Tuple[int, int]] = SETTINGS, n_samples: int = 200, seed: int = 0,
+             split: str = "val", noise_var: Union[float, Sequence[float]] = 0.0,
+             feedback: Optional[Feedback] = None) -> List[MatcherScore]:
+    """Run ``matchers`` on the protocol's samples and return one ``MatcherScore`` per
+    (setting, noise level, matcher), in that nesting order.
+
+    ``matchers``: registry names or ``Matcher`` objects. ``settings``: ``(window_px,
+    template_px)`` pairs. ``n_samples`` per setting, drawn with ``seed`` from the pairs of
+    ``split`` (``train``, ``val`` or ``all``) under ``data_root``. ``noise_var``: one level or
+    a sequence of levels (see the module doc). Progress and cancellation go through
+    ``feedback``; a cancel raises ``CancelledError``.
+    """
+    feedback = feedback or NullFeedback()
+    objs = _matchers(matchers)
+    levels = [float(noise_var)] if np.isscalar(noise_var) else [float(v) for v in noise_var]
+    if not levels or any(not 0 <= v <= 10 for v in levels):
+        raise InputError(f"noise variance {noise_var} must be a fraction of the template variance in [0, 10]")
+    if n_samples < 1:
+        raise InputError(f"n_samples {n_samples} must be at least 1")
+    total = len(settings) * len(levels) * len(objs) * n_samples
+    done = 0
+    results: List[MatcherScore] = []
+    for window_px, template_px in settings:
+        samples = list(iter_samples(data_root, window_px, template_px, n_samples, seed, split))
+        truth_r = np.array([s.true_row for s in samples])
+        truth_c = np.array([s.true_col for s in samples])
+        for level in levels:
+            templates = [add_noise(s.template, level, np.random.default_rng(
+                [int(seed), int(window_px), int(template_px), i, int(round(level * 1e6))]))
+                for i, s in enumerate(samples)]
+            for matcher in objs:
+                rows, cols, oks, confs, secs = [], [], [], [], []
+                for s, template in zip(samples, templates):
+                    check_cancel(feedback)
+                    start = time.perf_counter()
+                    m = matcher.match(template, s.reference)
+                    secs.append(time.perf_counter() - start)
+                    rows.append(m.row)
+                    cols.append(m.col)
+                    oks.append(m.ok)
+                    confs.append(m.confidence)
+                    done += 1
+                    feedback.set_progress(100.0 * done / total)
+                result = score(matcher.name, window_px, template_px, level, rows, cols, truth_r, truth_c,
+                               oks, confs, secs)
+                log.info("%s %d/%d noise %.2f: CMR(5) %.3f", result.matcher, window_px, template_px,
+                         level, result.cmr5)
+                feedback.info(f"{result.matcher} window {window_px} template {template_px} noise {level:g}: "
+                              f"CMR(5) {result.cmr5:.3f}, RMSE(all) {result.rmse_all:.2f} px")
+                results.append(result)
+    return results
+
+
+def _fmt(v: float, digits: int) -> str:
+    return "–" if not np.isfinite(v) else f"{v:.{digits}f}"
+
+
+def format_markdown(results: Sequence[MatcherScore]) -> str:
+    """A Markdown table of ``results`` (one row each), distances in reference pixels."""
+    lines = [
+        "| matcher | R / T | noise var | n | failed | CMR(1) | CMR(3) | CMR(5) | RMSE(5) px | RMSE(all) px "
+        "| s / sample | conf. AUC |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.matcher} | {r.window_px} / {r.template_px} | {r.noise_var:g} | {r.n} | {r.n_failed} "
+            f"| {_fmt(r.cmr1, 3)} | {_fmt(r.cmr3, 3)} | {_fmt(r.cmr5, 3)} | {_fmt(r.rmse5, 2)} "
+            f"| {_fmt(r.rmse_all, 2)} | {_fmt(r.median_seconds, 3)} | {_fmt(r.confidence_auc, 2)} |")
+    return "\n".join(lines) + "\n"
