@@ -195,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--outdir", default="sarcoreg-demo", help="output folder (default ./sarcoreg-demo)")
     d.add_argument("--matcher", default="auto")
     d.set_defaults(func=cmd_demo)
+    try:  # train / export-onnx / explain: torch is imported only when they run
+        from ..models.commands import register as register_model_commands
+    except ImportError:
+        register_model_commands = None
+    if register_model_commands is not None:
+        register_model_commands(sub)
     return p
 
 

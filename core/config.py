@@ -30,7 +30,8 @@ class CoregConfig:
     sar_kind: str = "auto"                     # amplitude | power | db | auto
     max_nodata_fraction: float = 0.2           # skip a window above this share of nodata
     min_confidence: float = 0.15               # below: flagged "low_confidence"
-    ransac_threshold_px: float = 2.0           # affine residual above: flagged "ransac"
+    ransac_threshold_px: float = 4.0           # global-fit residual above: flagged "ransac"
+    local_threshold_px: float = 2.0            # departure from the neighbours' median: "local"
     ransac_iterations: int = 2000
     seed: int = 0
     warp: Optional[str] = None                 # None | affine | poly2 | tps

@@ -24,7 +24,7 @@ from .errors import InputError
 from .feedback import Feedback, NullFeedback, check_cancel
 from .grid import WorkingGrid, build_working_grid
 from .matchers.base import Match, Matcher
-from .outliers import GlobalFit, ransac_fit
+from .outliers import GlobalFit, local_outliers, ransac_fit
 from .raster import (RasterInfo, SceneSource, check_dtype, default_optical_bands,
                      describe, guess_sar_kind, stack_band_files)
 from .results import CoregResult, TiePoint, WindowResult
@@ -183,7 +183,12 @@ def build_tiepoint(idx: int, res: WindowResult, grid: WorkingGrid, matcher_name:
 
 
 def flag_outliers(tiepoints: List[TiePoint], config: CoregConfig, pixel_m: float) -> Tuple[List[TiePoint], GlobalFit]:
-    """Level 1: failed / search-edge / low-confidence; level 2-3: RANSAC global fit residual."""
+    """Flag (never drop) outliers in three levels; see ``core.outliers``.
+
+    1. the matcher's verdict: failed, peak on the search edge, confidence below threshold;
+    2. residual above ``ransac_threshold_px`` from the robust global fit (gross errors);
+    3. shift more than ``local_threshold_px`` from the median of neighbouring windows.
+    """
     edge = config.search_radius_px - 0.5
     flagged: List[TiePoint] = []
     for t in tiepoints:
@@ -203,6 +208,12 @@ def flag_outliers(tiepoints: List[TiePoint], config: CoregConfig, pixel_m: float
     for k, i in enumerate(cand):
         if not fit.inliers[k]:
             flagged[i] = replace(flagged[i], outlier=1, outlier_reason="ransac")
+    # level 3: local consistency, for shifts that vary over the scene (terrain, SAR geometry)
+    kept = [i for i in cand if not flagged[i].outlier]
+    cells = np.array([[flagged[i].win_row, flagged[i].win_col] for i in kept], float).reshape(-1, 2)
+    shifts = np.array([[flagged[i].dx_px, flagged[i].dy_px] for i in kept]).reshape(-1, 2)
+    for k in np.flatnonzero(local_outliers(cells, shifts, config.local_threshold_px)):
+        flagged[kept[k]] = replace(flagged[kept[k]], outlier=1, outlier_reason="local")
     return flagged, fit
 
 

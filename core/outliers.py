@@ -6,7 +6,9 @@ Three levels, like the best co-registration tools:
    (``low_confidence``);
 2. a robust global model fitted by RANSAC with a fixed seed (affine when there are at least
    ``MIN_AFFINE_POINTS`` candidates spread in 2-D, a translation otherwise);
-3. a point further than ``threshold_px`` from that model is flagged ``ransac``.
+   a point further than ``threshold_px`` from that model is flagged ``ransac``;
+3. a point whose shift departs from the median of its neighbouring windows is flagged
+   ``local`` (shifts may vary over a scene with terrain, so the global model is kept loose).
 Points are flagged, never dropped.
 """
 from __future__ import annotations
@@ -102,3 +104,25 @@ def ransac_fit(src: np.ndarray, dst: np.ndarray, threshold_px: float,
     res = _residuals(m, src, dst)
     rmse = float(np.sqrt(np.mean(res[inl] ** 2))) if inl.any() else float("nan")
     return GlobalFit("affine" if use_affine else "translation", m, inl, rmse)
+
+
+def local_outliers(cells: np.ndarray, shifts: np.ndarray, threshold_px: float, radius_cells: float = 2.5,
+                   min_neighbours: int = 3) -> np.ndarray:
+    """Flag points whose shift departs from the median of their neighbours (level 3).
+
+    ``cells`` ``(N, 2)`` are lattice ``(win_row, win_col)``; ``shifts`` ``(N, 2)`` in pixels.
+    A point with at least ``min_neighbours`` others within ``radius_cells`` is flagged when
+    its shift is more than ``threshold_px`` from their median shift; a point with fewer
+    neighbours is kept (nothing to compare with).  Returns a bool ``(N,)`` mask of flags.
+    """
+    n = len(cells)
+    flags = np.zeros(n, bool)
+    if n == 0:
+        return flags
+    dist = np.hypot(*(cells[:, None, :] - cells[None, :, :]).transpose(2, 0, 1))
+    for i in range(n):
+        near = (dist[i] <= radius_cells) & (np.arange(n) != i)
+        if near.sum() >= min_neighbours:
+            med = np.median(shifts[near], axis=0)
+            flags[i] = np.hypot(*(shifts[i] - med)) > threshold_px
+    return flags

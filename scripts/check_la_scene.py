@@ -113,6 +113,10 @@ def main() -> int:
         "inliers_within_2px": float(np.mean([r["err_px"] <= 2 for r in inl])) if inl else None,
         "inlier_median_error_px": float(np.hypot(np.median([r["ddx"] for r in inl]),
                                                  np.median([r["ddy"] for r in inl]))) if inl else None,
+        "matched_error_px_quantiles_25_50_75_90": [round(float(q), 2) for q in np.percentile(
+            [r["err_px"] for r in scored], [25, 50, 75, 90])] if scored else None,
+        "matched_within_5px": float(np.mean([r["err_px"] <= 5 for r in scored])) if scored else None,
+        "outlier_reasons": report["counts"]["outlier_reasons"],
         "peak_rss_mb": round(peak_mb, 1), "wall_s": round(wall, 1),
         "seconds_per_window": report["timings"]["seconds_per_window"], "matcher": report["matcher"]["name"],
     }

@@ -26,3 +26,13 @@ def test_few_or_collinear_points_fall_back_to_a_translation():
     assert fit.model == "translation"
     assert np.allclose(fit.matrix[:, 2], [2.0, -1.0]) and fit.inliers.tolist() == [1, 1, 1, 1, 1, 0, 1]
     assert ransac_fit(np.zeros((0, 2)), np.zeros((0, 2)), 1.0).model == "none"
+
+
+def test_local_outliers_follow_a_smoothly_varying_field():
+    from sarcoreg.core.outliers import local_outliers
+    cells = np.array([[r, c] for r in range(5) for c in range(5)], float)
+    shifts = np.column_stack([cells[:, 1] * 0.8, np.full(25, 2.0)])  # a smooth 3.2 px ramp in x
+    shifts[12] += [3.0, -2.5]
+    flags = local_outliers(cells, shifts, threshold_px=2.0)
+    assert flags.tolist() == [i == 12 for i in range(25)]
+    assert not local_outliers(cells[:2], shifts[:2], 2.0).any()  # too few neighbours: kept

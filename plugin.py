@@ -1,0 +1,99 @@
+"""The QGIS plugin object: a Raster menu entry, a toolbar button and the Processing provider.
+
+QGIS calls, in this order, ``classFactory(iface)`` (in ``__init__.py``), then
+``initProcessing`` and ``initGui`` when the plugin is enabled, and ``unload`` when it is
+disabled or reloaded. ``unload`` removes everything the other two added.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+from qgis.core import Qgis, QgsApplication, QgsMessageLog
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction
+
+PLUGIN_DIR = Path(__file__).resolve().parent
+ICON_PATH = PLUGIN_DIR / "resources" / "icon.svg"
+
+#: Submenu of the Raster menu that holds the plugin's entries.
+MENU_NAME = "sarcoreg"
+#: Text of the menu entry and tooltip of the toolbar button.
+ACTION_TEXT = "Co-register optical/SAR…"
+#: Tag of the plugin's lines in the QGIS message log panel.
+LOG_TAG = "sarcoreg"
+
+PROVIDER_MODULE = ".processing.provider"
+PROVIDER_CLASS = "SarcoregProvider"
+
+
+class SarcoregPlugin:
+    """The plugin object QGIS holds while sarcoreg is enabled."""
+
+    def __init__(self, iface) -> None:
+        self.iface = iface
+        self.action: QAction | None = None
+        self.provider = None
+
+    # --- Processing ----------------------------------------------------------------
+    def initProcessing(self) -> None:  # noqa: N802 (QGIS hook)
+        """Register the Processing provider, when ``processing/provider.py`` exists.
+
+        The provider is imported lazily so that a missing optional dependency only
+        disables Processing algorithms, with a line in the message log, and never stops
+        the plugin from loading.
+        """
+        if self.provider is not None:
+            return
+        module_name = importlib.util.resolve_name(PROVIDER_MODULE, __package__)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return  # no provider in this version
+            self._log(f"Processing algorithms not available: {exc}", Qgis.Warning)
+            return
+        except ImportError as exc:
+            self._log(f"Processing algorithms not available: {exc}", Qgis.Warning)
+            return
+        self.provider = getattr(module, PROVIDER_CLASS)()
+        QgsApplication.processingRegistry().addProvider(self.provider)
+
+    # --- GUI -----------------------------------------------------------------------
+    def initGui(self) -> None:  # noqa: N802 (QGIS hook)
+        """Add the menu entry (Raster ▸ sarcoreg) and the toolbar button."""
+        self.initProcessing()
+        action = QAction(QIcon(str(ICON_PATH)), ACTION_TEXT, self.iface.mainWindow())
+        action.setObjectName("sarcoregCoregisterAction")
+        action.setStatusTip("Co-register an optical and a SAR raster layer")
+        action.triggered.connect(self.run)
+        self.iface.addPluginToRasterMenu(MENU_NAME, action)
+        self.iface.addToolBarIcon(action)
+        self.action = action
+
+    def unload(self) -> None:
+        """Remove the menu entry, the toolbar button and the Processing provider."""
+        if self.action is not None:
+            self.iface.removePluginRasterMenu(MENU_NAME, self.action)
+            self.iface.removeToolBarIcon(self.action)
+            self.action.triggered.disconnect(self.run)
+            self.action.deleteLater()
+            self.action = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
+
+    def run(self) -> None:
+        """Menu entry and toolbar button."""
+        self.iface.messageBar().pushMessage(
+            "sarcoreg",
+            "The co-registration dialog is not part of this version yet: use the "
+            "Processing Toolbox or the sarcoreg command line.",
+            Qgis.Info,
+            8,
+        )
+
+    @staticmethod
+    def _log(message: str, level) -> None:
+        QgsMessageLog.logMessage(message, LOG_TAG, level)
