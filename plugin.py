@@ -1,4 +1,4 @@
-"""The QGIS plugin object: a Raster menu entry, a toolbar button and the Processing provider.
+"""The QGIS plugin object: a Raster menu entry, a toolbar button, the dock and the Processing provider.
 
 QGIS calls, in this order, ``classFactory(iface)`` (in ``__init__.py``), then
 ``initProcessing`` and ``initGui`` when the plugin is enabled, and ``unload`` when it is
@@ -35,6 +35,7 @@ class SarcoregPlugin:
         self.iface = iface
         self.action: QAction | None = None
         self.provider = None
+        self.dock = None
 
     # --- Processing ----------------------------------------------------------------
     def initProcessing(self) -> None:  # noqa: N802 (QGIS hook)
@@ -73,7 +74,13 @@ class SarcoregPlugin:
         self.action = action
 
     def unload(self) -> None:
-        """Remove the menu entry, the toolbar button and the Processing provider."""
+        """Remove the dock, the menu entry, the toolbar button and the Processing provider."""
+        if self.dock is not None:
+            self.dock.shutdown()
+            if hasattr(self.iface, "removeDockWidget"):
+                self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
         if self.action is not None:
             self.iface.removePluginRasterMenu(MENU_NAME, self.action)
             self.iface.removeToolBarIcon(self.action)
@@ -85,14 +92,16 @@ class SarcoregPlugin:
             self.provider = None
 
     def run(self) -> None:
-        """Menu entry and toolbar button."""
-        self.iface.messageBar().pushMessage(
-            "sarcoreg",
-            "The co-registration dialog is not part of this version yet: use the "
-            "Processing Toolbox or the sarcoreg command line.",
-            Qgis.Info,
-            8,
-        )
+        """Menu entry and toolbar button: show (or raise) the co-registration dock."""
+        if self.dock is None:
+            from qgis.PyQt.QtCore import Qt
+
+            from .ui.dock import SarcoregDock
+
+            self.dock = SarcoregDock(self.iface, self.iface.mainWindow())
+            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.dock.show()
+        self.dock.raise_()
 
     @staticmethod
     def _log(message: str, level) -> None:

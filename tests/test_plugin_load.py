@@ -148,11 +148,11 @@ class _Recorder:
 def iface(qgis_iface, monkeypatch):
     """pytest-qgis's stand-in iface, with the menu and toolbar calls recorded.
 
-    The stand-in lacks addPluginToRasterMenu / removePluginRasterMenu (and
-    removePluginMenu), which the real QGIS interface has.
+    The stand-in lacks addPluginToRasterMenu / removePluginRasterMenu, removePluginMenu and
+    removeDockWidget, which the real QGIS interface has.
     """
     for name in ("addPluginToRasterMenu", "removePluginRasterMenu", "addPluginToMenu",
-                 "removePluginMenu", "addToolBarIcon", "removeToolBarIcon"):
+                 "removePluginMenu", "addToolBarIcon", "removeToolBarIcon", "removeDockWidget"):
         monkeypatch.setattr(qgis_iface, name, _Recorder(), raising=False)
     return qgis_iface
 
@@ -185,15 +185,57 @@ def test_init_gui_adds_menu_entry_and_toolbar_button_and_unload_removes_them(ifa
 
 
 @pytest.mark.qgis
-def test_action_shows_a_message(iface, plugin):
-    from qgis.core import Qgis
+def test_action_opens_the_dock_and_unload_removes_it(iface, plugin):
+    from sarcoreg.ui.dock import SarcoregDock
 
     plugin.initGui()
-    before = len(iface.messageBar().get_messages(Qgis.Info))
     plugin.action.trigger()
-    messages = iface.messageBar().get_messages(Qgis.Info)
-    assert len(messages) == before + 1
-    assert messages[-1].startswith("sarcoreg:")
+    dock = plugin.dock
+    assert isinstance(dock, SarcoregDock)
+    plugin.action.trigger()  # a second click shows the same dock
+    assert plugin.dock is dock
+    plugin.unload()
+    assert plugin.dock is None
+    assert iface.removeDockWidget.calls == [(dock,)]
+
+
+@pytest.mark.qgis
+def test_loading_the_plugin_imports_neither_torch_nor_onnxruntime(tmp_path):
+    """QGIS start-up (classFactory, initProcessing, initGui) stays light; so does the toolbox."""
+    result = _run_python(
+        """
+        import sys
+        from qgis.core import QgsApplication
+        app = QgsApplication([], False)
+        app.initQgis()
+        from qgis.PyQt.QtWidgets import QMainWindow
+        window = QMainWindow()
+
+        class Iface:
+            def mainWindow(self):
+                return window
+
+            def __getattr__(self, name):  # menu and toolbar calls
+                return lambda *args: None
+
+        iface = Iface()
+        import sarcoreg
+        plugin = sarcoreg.classFactory(iface)
+        plugin.initProcessing()
+        plugin.initGui()
+        algs = [a.id() for a in plugin.provider.algorithms()]
+        heavy = sorted(m for m in ("torch", "onnxruntime") if m in sys.modules)
+        plugin.unload()
+        del plugin, window
+        app.exitQgis()
+        assert "sarcoreg:coregister" in algs, algs
+        assert not heavy, heavy
+        print("ok")
+        """,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
 
 
 @pytest.mark.qgis
@@ -226,3 +268,47 @@ def test_qgis_processing_framework_is_not_shadowed_by_our_subpackage(qgis_proces
 
     assert Path(processing.__file__).resolve().parent != REPO_ROOT / "processing"
     assert hasattr(processing, "run")
+
+
+@pytest.mark.qgis
+def test_built_zip_installs_into_a_clean_profile_and_loads(tmp_path):
+    """scripts/build_plugin_zip.py: one folder sarcoreg/, no tests or caches, and it loads."""
+    import zipfile
+
+    build = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "build_plugin_zip.py"),
+                            "--output", str(tmp_path / "dist")], capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    archive = next((tmp_path / "dist").glob("sarcoreg-*.zip"))
+    assert archive.name == f"sarcoreg-{_read_metadata()['version']}.zip"
+    with zipfile.ZipFile(archive) as zf:
+        names = zf.namelist()
+        assert all(n.startswith("sarcoreg/") for n in names)
+        for banned in ("/tests/", "/.venv/", "/.git/", "__pycache__", "/build/", ".pyc"):
+            assert not any(banned in n for n in names), banned
+        for needed in ("sarcoreg/metadata.txt", "sarcoreg/resources/tiepoints.qml",
+                       "sarcoreg/resources/similarity.qml", "sarcoreg/resources/demo/demo_opt.tif",
+                       "sarcoreg/processing/provider.py", "sarcoreg/ui/dock.py"):
+            assert needed in names, needed
+        plugins_dir = tmp_path / "profile" / "python" / "plugins"
+        zf.extractall(plugins_dir)
+    result = _run_python(
+        f"""
+        import sys
+        sys.path.insert(0, {str(plugins_dir)!r})
+        from qgis.core import QgsApplication
+        app = QgsApplication([], False)
+        app.initQgis()
+        import sarcoreg
+        from pathlib import Path
+        assert Path(sarcoreg.__file__).resolve().parent == Path({str(plugins_dir / "sarcoreg")!r}).resolve()
+        from sarcoreg.processing.provider import SarcoregProvider
+        provider = SarcoregProvider()
+        QgsApplication.processingRegistry().addProvider(provider)
+        print(sorted(a.id() for a in provider.algorithms()))
+        QgsApplication.processingRegistry().removeProvider(provider)
+        app.exitQgis()
+        """,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "sarcoreg:coregister" in result.stdout

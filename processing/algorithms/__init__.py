@@ -1,0 +1,13 @@
+"""Thin Processing algorithms: each converts its parameters to paths and options, calls
+``sarcoreg.core`` with a feedback adapter, and returns the output paths."""
+from __future__ import annotations
+
+
+def all_algorithms() -> list:
+    """A new instance of every algorithm of the provider."""
+    from .apply_correction import ApplyCorrectionAlgorithm
+    from .coregister import CoregisterAlgorithm
+    from .evaluate import EvaluateAlgorithm
+    from .match_batch import MatchBatchAlgorithm
+
+    return [CoregisterAlgorithm(), ApplyCorrectionAlgorithm(), MatchBatchAlgorithm(), EvaluateAlgorithm()]

@@ -1,0 +1,75 @@
+"""What every sarcoreg algorithm shares: icon, help text, layer → path, error mapping."""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Iterator
+
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsRasterLayer
+from qgis.PyQt.QtGui import QIcon
+
+PLUGIN_DIR = Path(__file__).resolve().parents[2]
+RESOURCES = PLUGIN_DIR / "resources"
+
+
+def icon_path(name: str) -> str:
+    """Path of an icon in ``resources/icons`` (or ``resources``)."""
+    for folder in (RESOURCES / "icons", RESOURCES):
+        if (folder / name).is_file():
+            return str(folder / name)
+    return str(RESOURCES / "icon.svg")
+
+
+def help_text(name: str) -> str:
+    """The HTML help ``resources/help/<name>.html`` ('' when absent)."""
+    path = RESOURCES / "help" / f"{name}.html"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def raster_path(layer: QgsRasterLayer, what: str) -> str:
+    """The file a GDAL raster layer reads; a one-line error for anything else."""
+    if layer is None:
+        raise QgsProcessingException(f"the {what} layer is missing or cannot be opened")
+    if layer.providerType() != "gdal":
+        raise QgsProcessingException(
+            f"the {what} layer '{layer.name()}' is served by '{layer.providerType()}', not a file: "
+            "save it as a GeoTIFF first (Export ▸ Save As…)")
+    return layer.source().split("|")[0]
+
+
+@contextlib.contextmanager
+def engine_errors() -> Iterator[None]:
+    """Turn the engine's typed errors into ``QgsProcessingException`` with their one line."""
+    from ...core.errors import CancelledError, SarcoregError
+
+    try:
+        yield
+    except CancelledError as exc:
+        raise QgsProcessingException(f"cancelled: {exc}") from None
+    except (SarcoregError, ValueError, OSError, RuntimeError) as exc:
+        raise QgsProcessingException(str(exc)) from None
+
+
+class SarcoregAlgorithm(QgsProcessingAlgorithm):
+    """Base: group, icon and help from ``resources/help/<name>.html``."""
+
+    def group(self) -> str:
+        return ""
+
+    def groupId(self) -> str:  # noqa: N802 (QGIS API)
+        return ""
+
+    def icon(self) -> QIcon:
+        return QIcon(icon_path(f"{self.name()}.svg"))
+
+    def svgIconPath(self) -> str:  # noqa: N802 (QGIS API)
+        return icon_path(f"{self.name()}.svg")
+
+    def shortHelpString(self) -> str:  # noqa: N802 (QGIS API)
+        return help_text(self.name())
+
+    def helpUrl(self) -> str:  # noqa: N802 (QGIS API)
+        return "https://github.com/sarcoreg/sarcoreg#qgis"
+
+    def createInstance(self):  # noqa: N802 (QGIS API)
+        return type(self)()

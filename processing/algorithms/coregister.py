@@ -1,0 +1,215 @@
+"""Processing algorithm "Co-register optical and SAR": ``core.coregister`` on two layers."""
+from __future__ import annotations
+
+import os
+
+from qgis.core import (QgsProcessing, QgsProcessingContext, QgsProcessingException,
+                       QgsProcessingLayerPostProcessorInterface, QgsProcessingOutputFile,
+                       QgsProcessingOutputNumber, QgsProcessingOutputRasterLayer,
+                       QgsProcessingOutputVectorLayer, QgsProcessingParameterBand,
+                       QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterEnum, QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingUtils)
+
+from ..feedback import ProcessingFeedbackAdapter
+from .base import SarcoregAlgorithm, engine_errors, raster_path
+
+WARP_CHOICES = ("none", "affine", "poly2", "tps")
+
+
+def matcher_choices() -> list:
+    """``auto`` then the registry's matchers (``dcdm`` only when its model is installed)."""
+    from ...core.matchers import matcher_names
+
+    return ["auto"] + [m for m in matcher_names() if m != "auto"]
+
+
+class _StyleResult(QgsProcessingLayerPostProcessorInterface):
+    """Applies sarcoreg's QML style to a layer loaded when the algorithm completes."""
+
+    _alive: list = []  # Processing keeps only a raw pointer: hold the objects here
+
+    def __init__(self, role: str) -> None:
+        super().__init__()
+        self.role = role
+        _StyleResult._alive.append(self)
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
+        from ...ui.results import apply_style
+
+        apply_style(layer, self.role)
+
+
+class CoregisterAlgorithm(SarcoregAlgorithm):
+    OPTICAL = "OPTICAL"
+    OPTICAL_BANDS = "OPTICAL_BANDS"
+    SAR = "SAR"
+    SAR_BAND = "SAR_BAND"
+    SAR_KIND = "SAR_KIND"
+    MATCHER = "MATCHER"
+    WINDOW = "WINDOW"
+    TEMPLATE = "TEMPLATE"
+    SPACING = "SPACING"
+    RESOLUTION = "RESOLUTION"
+    PROVIDER = "PROVIDER"
+    WARP = "WARP"
+    MIN_CONFIDENCE = "MIN_CONFIDENCE"
+    MAX_NODATA = "MAX_NODATA"
+    OVERWRITE = "OVERWRITE"
+    OUTPUT = "OUTPUT"
+    TIEPOINTS = "TIEPOINTS"
+    SHIFT_FIELD = "SHIFT_FIELD"
+    SIMILARITY = "SIMILARITY"
+    CORRECTED = "CORRECTED"
+    REPORT = "REPORT"
+    POINTS = "POINTS"
+    INLIERS = "INLIERS"
+    OUTLIERS = "OUTLIERS"
+
+    def name(self) -> str:
+        return "coregister"
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS API)
+        return "Co-register optical and SAR"
+
+    def tags(self) -> list:
+        return ["sar", "optical", "coregistration", "registration", "tie points", "shift", "gcp"]
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        from ...core.config import PROVIDERS, SAR_KINDS, CoregConfig
+
+        d = CoregConfig()
+        self.addParameter(QgsProcessingParameterRasterLayer(self.OPTICAL, "Optical raster (template source)"))
+        self.addParameter(QgsProcessingParameterBand(
+            self.OPTICAL_BANDS, "Optical bands (grey = their mean; empty: the visible bands)",
+            None, self.OPTICAL, optional=True, allowMultiple=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.SAR, "SAR raster (reference, detected)"))
+        # optional so that an omitted band means band 1 (QGIS 3.22 refuses a missing band value
+        # even when the parameter has a default)
+        self.addParameter(QgsProcessingParameterBand(self.SAR_BAND, "SAR band", d.sar_band, self.SAR, True))
+        self.addParameter(_enum(self.SAR_KIND, "SAR values", SAR_KINDS, d.sar_kind))
+        self.addParameter(_enum(self.MATCHER, "Matcher", matcher_choices(), "auto"))
+        self.addParameter(_int(self.WINDOW, "SAR window (px)", d.window_px, 16))
+        self.addParameter(_int(self.TEMPLATE, "Optical template (px)", d.template_px, 8))
+        self.addParameter(_int(self.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.RESOLUTION, "Working pixel size (map units, 0: the coarser of the two)",
+            QgsProcessingParameterNumber.Double, 0.0, False, 0.0))
+        self.addParameter(_enum(self.PROVIDER, "ONNX Runtime provider (learned matcher)", PROVIDERS, d.provider))
+        self.addParameter(_enum(self.WARP, "Write the corrected SAR with", WARP_CHOICES, "none"))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MIN_CONFIDENCE, "Minimum confidence (below: outlier)",
+            QgsProcessingParameterNumber.Double, d.min_confidence, False, 0.0, 1.0))
+        nodata = QgsProcessingParameterNumber(
+            self.MAX_NODATA, "Skip a window above this share of nodata",
+            QgsProcessingParameterNumber.Double, d.max_nodata_fraction, False, 0.0, 0.99)
+        nodata.setFlags(nodata.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(nodata)
+        self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, "Replace existing outputs", False))
+        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT, "Output folder"))
+        self.addOutput(QgsProcessingOutputVectorLayer(self.TIEPOINTS, "Tie points", QgsProcessing.TypeVectorPoint))
+        self.addOutput(QgsProcessingOutputRasterLayer(self.SHIFT_FIELD, "Shift field (dx_m, dy_m)"))
+        self.addOutput(QgsProcessingOutputRasterLayer(self.SIMILARITY, "Similarity maps"))
+        self.addOutput(QgsProcessingOutputRasterLayer(self.CORRECTED, "Corrected SAR"))
+        self.addOutput(QgsProcessingOutputFile(self.REPORT, "Report (report.json)"))
+        self.addOutput(QgsProcessingOutputFile(self.POINTS, "Georeferencer GCPs (.points)"))
+        self.addOutput(QgsProcessingOutputNumber(self.INLIERS, "Inlier tie points"))
+        self.addOutput(QgsProcessingOutputNumber(self.OUTLIERS, "Outlier tie points"))
+
+    def config_from(self, parameters, context):
+        """The ``CoregConfig`` the parameters describe (raises on a bad combination)."""
+        from ...core.config import PROVIDERS, SAR_KINDS, CoregConfig
+
+        bands = self.parameterAsInts(parameters, self.OPTICAL_BANDS, context)
+        spacing = self.parameterAsInt(parameters, self.SPACING, context)
+        resolution = self.parameterAsDouble(parameters, self.RESOLUTION, context)
+        warp = _choice(self, parameters, self.WARP, context, WARP_CHOICES)
+        with engine_errors():
+            return CoregConfig(
+                matcher=_choice(self, parameters, self.MATCHER, context, matcher_choices()),
+                window_px=self.parameterAsInt(parameters, self.WINDOW, context),
+                template_px=self.parameterAsInt(parameters, self.TEMPLATE, context),
+                spacing_px=spacing or None,
+                resolution_m=resolution or None,
+                optical_bands=tuple(bands) or None,
+                sar_band=self.parameterAsInt(parameters, self.SAR_BAND, context) or 1,
+                sar_kind=_choice(self, parameters, self.SAR_KIND, context, SAR_KINDS),
+                min_confidence=self.parameterAsDouble(parameters, self.MIN_CONFIDENCE, context),
+                max_nodata_fraction=self.parameterAsDouble(parameters, self.MAX_NODATA, context),
+                provider=_choice(self, parameters, self.PROVIDER, context, PROVIDERS),
+                warp=None if warp == "none" else warp,
+            )
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
+        from ...core import outputs as out
+        from ...core.coregister import coregister
+
+        optical = raster_path(self.parameterAsRasterLayer(parameters, self.OPTICAL, context), "optical")
+        sar = raster_path(self.parameterAsRasterLayer(parameters, self.SAR, context), "SAR")
+        outdir = self.parameterAsString(parameters, self.OUTPUT, context)
+        overwrite = self.parameterAsBool(parameters, self.OVERWRITE, context)
+        config = self.config_from(parameters, context)
+        with engine_errors():
+            result = coregister(optical, sar, outdir, config, ProcessingFeedbackAdapter(feedback),
+                                overwrite=overwrite)
+        counts = result.report["counts"]
+        feedback.pushInfo(f"{counts['windows']} windows: {counts['inliers']} inliers, "
+                          f"{counts['outliers']} outliers, {counts['skipped']} skipped")
+
+        def path(name):
+            p = os.path.join(outdir, name)
+            return p if os.path.exists(p) else None
+
+        tiepoints = path(out.TIEPOINTS_GPKG)
+        results = {
+            self.OUTPUT: outdir,
+            self.TIEPOINTS: f"{tiepoints}|layername=tiepoints" if tiepoints else None,
+            self.SHIFT_FIELD: path(out.SHIFT_FIELD),
+            self.SIMILARITY: path(out.SIMILARITY_VRT),
+            self.CORRECTED: path(out.SAR_CORRECTED),
+            self.REPORT: path(out.REPORT),
+            self.POINTS: path(out.POINTS_FILE),
+            self.INLIERS: counts["inliers"],
+            self.OUTLIERS: counts["outliers"],
+        }
+        self._load_on_completion(results, context)
+        return results
+
+    def _load_on_completion(self, results, context) -> None:
+        """Show the styled results when the algorithm runs from the toolbox or a model."""
+        if context.project() is None:
+            return
+        raster, vector = QgsProcessingUtils.LayerHint.Raster, QgsProcessingUtils.LayerHint.Vector
+        shown = ((self.CORRECTED, "Corrected SAR", raster, "corrected"),
+                 (self.SIMILARITY, "Similarity", raster, "similarity"),
+                 (self.TIEPOINTS, "Tie points", vector, "tiepoints"))
+        for key, name, kind, role in shown:
+            if not results.get(key):
+                continue
+            details = QgsProcessingContext.LayerDetails(name, context.project(), key, kind)
+            details.setPostProcessor(_StyleResult(role))
+            context.addLayerToLoadOnCompletion(results[key], details)
+
+
+
+def _enum(name: str, description: str, options, default: str) -> QgsProcessingParameterEnum:
+    """An enum whose values are the option strings (readable in models and qgis_process)."""
+    param = QgsProcessingParameterEnum(name, description, list(options), False, default, False)
+    param.setUsesStaticStrings(True)
+    return param
+
+
+def _int(name: str, description: str, default: int, minimum: int) -> QgsProcessingParameterNumber:
+    return QgsProcessingParameterNumber(name, description, QgsProcessingParameterNumber.Integer,
+                                        default, False, minimum)
+
+
+def _choice(alg, parameters, name: str, context, options) -> str:
+    """The chosen option string of an enum, whether given as a string or an index."""
+    value = alg.parameterAsEnumString(parameters, name, context)
+    if value:
+        return value
+    index = alg.parameterAsEnum(parameters, name, context)
+    if 0 <= index < len(options):
+        return options[index]
+    raise QgsProcessingException(f"{name}: {parameters.get(name)!r} is not one of {', '.join(options)}")

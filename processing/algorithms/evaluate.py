@@ -1,0 +1,92 @@
+"""Processing algorithm "Evaluate matchers": CMR / RMSE on real pairs (``sarcoreg evaluate``)."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+
+from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterString)
+
+from ..feedback import ProcessingFeedbackAdapter
+from .base import SarcoregAlgorithm, engine_errors
+from .coregister import matcher_choices
+
+SPLITS = ("val", "train", "all")
+
+
+def parse_settings(text: str) -> tuple:
+    """``"256/192,512/384"`` → ``((256, 192), (512, 384))``."""
+    try:
+        settings = tuple(tuple(int(v) for v in s.strip().split("/")) for s in text.split(",") if s.strip())
+    except ValueError:
+        settings = ()
+    if not settings or any(len(s) != 2 for s in settings):
+        raise QgsProcessingException(
+            f"settings {text!r} must be reference/template sizes such as 256/192,512/384")
+    return settings
+
+
+class EvaluateAlgorithm(SarcoregAlgorithm):
+    DATA = "DATA"
+    MATCHERS = "MATCHERS"
+    SETTINGS = "SETTINGS"
+    SAMPLES = "SAMPLES"
+    SPLIT = "SPLIT"
+    SEED = "SEED"
+    NOISE = "NOISE"
+    OUTPUT = "OUTPUT"
+
+    def name(self) -> str:
+        return "evaluate"
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS API)
+        return "Evaluate matchers"
+
+    def tags(self) -> list:
+        return ["benchmark", "cmr", "rmse", "evaluation", "matcher"]
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        self.addParameter(QgsProcessingParameterFile(
+            self.DATA, "Folder of co-registered pairs", QgsProcessingParameterFile.Folder))
+        names = [m for m in matcher_choices() if m != "auto"]
+        matchers = QgsProcessingParameterEnum(self.MATCHERS, "Matchers (none: all)", names, True, None, True)
+        matchers.setUsesStaticStrings(True)
+        self.addParameter(matchers)
+        self.addParameter(QgsProcessingParameterString(
+            self.SETTINGS, "Reference/template sizes", "256/192,512/384"))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.SAMPLES, "Samples per setting", QgsProcessingParameterNumber.Integer, 200, False, 1))
+        split = QgsProcessingParameterEnum(self.SPLIT, "Pairs", list(SPLITS), False, "val")
+        split.setUsesStaticStrings(True)
+        self.addParameter(split)
+        self.addParameter(QgsProcessingParameterNumber(
+            self.SEED, "Seed", QgsProcessingParameterNumber.Integer, 0, False))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.NOISE, "Noise variance on the template (share of its variance)",
+            QgsProcessingParameterNumber.Double, 0.0, False, 0.0, 10.0))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT, "Scores (CSV)", "CSV files (*.csv)"))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
+        from ...core import evaluate as ev
+
+        matchers = self.parameterAsEnumStrings(parameters, self.MATCHERS, context) or \
+            [m for m in matcher_choices() if m != "auto"]
+        settings = parse_settings(self.parameterAsString(parameters, self.SETTINGS, context))
+        out_path = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        with engine_errors():
+            scores = ev.evaluate(
+                self.parameterAsFile(parameters, self.DATA, context), list(matchers), settings=settings,
+                n_samples=self.parameterAsInt(parameters, self.SAMPLES, context),
+                seed=self.parameterAsInt(parameters, self.SEED, context),
+                split=self.parameterAsEnumString(parameters, self.SPLIT, context) or "val",
+                noise_var=self.parameterAsDouble(parameters, self.NOISE, context),
+                feedback=ProcessingFeedbackAdapter(feedback))
+        rows = [dataclasses.asdict(s) for s in scores]
+        with open(out_path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["matcher"])
+            writer.writeheader()
+            writer.writerows(rows)
+        feedback.pushInfo(ev.format_markdown(scores))
+        return {self.OUTPUT: out_path}

@@ -1,0 +1,57 @@
+"""Processing algorithm "Match batch": the benchmark protocol (``sarcoreg match-batch``)."""
+from __future__ import annotations
+
+from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination)
+
+from ..feedback import ProcessingFeedbackAdapter
+from .base import SarcoregAlgorithm, engine_errors
+from .coregister import matcher_choices
+
+
+class MatchBatchAlgorithm(SarcoregAlgorithm):
+    MANIFEST = "MANIFEST"
+    MATCHER = "MATCHER"
+    OVERWRITE = "OVERWRITE"
+    OUTPUT = "OUTPUT"
+
+    def name(self) -> str:
+        return "matchbatch"
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS API)
+        return "Match batch (benchmark protocol)"
+
+    def tags(self) -> list:
+        return ["benchmark", "template matching", "manifest", "csv", "sar", "optical"]
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        self.addParameter(QgsProcessingParameterFile(
+            self.MANIFEST, "Manifest CSV (id,template,reference)", QgsProcessingParameterFile.File, "csv"))
+        matcher = QgsProcessingParameterEnum(self.MATCHER, "Matcher", matcher_choices(), False, "auto")
+        matcher.setUsesStaticStrings(True)
+        self.addParameter(matcher)
+        self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, "Replace an existing results file", False))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT, "Results CSV (id,row,col,score,confidence,seconds)", "CSV files (*.csv)"))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
+        try:
+            from ...core.matchbatch import match_batch
+        except ImportError:
+            raise QgsProcessingException(
+                "this version of the sarcoreg engine has no match-batch (core/matchbatch.py)") from None
+        from ...core.coregister import resolve_matcher_name
+
+        manifest = self.parameterAsFile(parameters, self.MANIFEST, context)
+        matcher = self.parameterAsEnumString(parameters, self.MATCHER, context) or "auto"
+        results = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        overwrite = self.parameterAsBool(parameters, self.OVERWRITE, context)
+        with engine_errors():
+            summary = match_batch(manifest, results, resolve_matcher_name(matcher), overwrite=overwrite,
+                                  feedback=ProcessingFeedbackAdapter(feedback))
+        if isinstance(summary, dict):
+            feedback.pushInfo(", ".join(f"{k}: {v}" for k, v in summary.items()
+                                        if not isinstance(v, (list, dict))))
+        elif summary:
+            feedback.pushInfo(str(summary))
+        return {self.OUTPUT: results}

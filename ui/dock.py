@@ -1,0 +1,348 @@
+"""The dock: pick an optical and a SAR layer, set the windows, Run in a background task.
+
+The dock turns its widgets into paths and a ``CoregConfig`` (``current_request``), hands
+them to a ``CoregTask`` and, when the task has finished, shows the styled results in one
+layer group and a line in the message bar. Settings are remembered with ``QgsSettings``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+from qgis.core import (Qgis, QgsApplication, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer,
+                       QgsSettings)
+from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox, QgsRasterBandComboBox
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                                 QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from .results import add_results
+from .task import CoregTask
+
+SETTINGS_PREFIX = "sarcoreg/dock/"
+TITLE = "sarcoreg"
+WARP_CHOICES = ("none", "affine", "poly2", "tps")
+
+
+class DockError(ValueError):
+    """What the user must fix before a run can start (one line for the message bar)."""
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    optical: str
+    sar: str
+    outdir: str
+    config: object  # core.config.CoregConfig
+
+
+def parse_bands(text: str):
+    """``"4,3,2"`` → ``(4, 3, 2)``; empty → ``None`` (the visible bands)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        bands = tuple(int(v) for v in text.replace(" ", ",").split(",") if v)
+    except ValueError:
+        raise DockError(f"optical bands {text!r} must be band numbers such as 4,3,2") from None
+    return bands or None
+
+
+def _layer_path(layer, what: str) -> str:
+    if layer is None:
+        raise DockError(f"choose the {what} layer")
+    if not isinstance(layer, QgsRasterLayer) or layer.providerType() != "gdal":
+        raise DockError(f"the {what} layer '{layer.name()}' is not a raster file: save it as a GeoTIFF first")
+    return layer.source().split("|")[0]
+
+
+def existing_outputs(outdir: str) -> list:
+    """The co-registration outputs already in ``outdir``."""
+    from ..core.outputs import ALL_OUTPUTS
+    return [n for n in ALL_OUTPUTS if os.path.exists(os.path.join(outdir, n))]
+
+
+class SarcoregDock(QgsDockWidget):
+    """Dock widget of the plugin (one per QGIS window)."""
+
+    def __init__(self, iface, parent=None) -> None:
+        super().__init__(TITLE, parent)
+        self.setObjectName("SarcoregDock")
+        self.iface = iface
+        self.task: Optional[CoregTask] = None
+        self.last_layers: dict = {}
+        self.last_outdir = ""
+        self._build()
+        self.restore_settings()
+        self._update_runtime()
+
+    # --- widgets -----------------------------------------------------------------
+    def _build(self) -> None:
+        from ..core.config import PROVIDERS, SAR_KINDS, CoregConfig
+        from ..processing.algorithms.coregister import matcher_choices
+
+        d = CoregConfig()
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+
+        inputs = QGroupBox("Scenes", body)
+        form = QFormLayout(inputs)
+        self.optical_combo = QgsMapLayerComboBox(inputs)
+        self.optical_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.optical_combo.setObjectName("opticalLayer")
+        form.addRow("Optical", self.optical_combo)
+        self.optical_bands = QLineEdit(inputs)
+        self.optical_bands.setPlaceholderText("visible bands (e.g. 4,3,2)")
+        self.optical_bands.setToolTip("Band numbers whose mean is the grey template; empty: R, G, B")
+        form.addRow("Optical bands", self.optical_bands)
+        self.sar_combo = QgsMapLayerComboBox(inputs)
+        self.sar_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.sar_combo.setObjectName("sarLayer")
+        form.addRow("SAR", self.sar_combo)
+        self.sar_band = QgsRasterBandComboBox(inputs)
+        self.sar_combo.layerChanged.connect(self.sar_band.setLayer)
+        self.sar_band.setLayer(self.sar_combo.currentLayer())
+        form.addRow("SAR band", self.sar_band)
+        self.sar_kind = QComboBox(inputs)
+        self.sar_kind.addItems(SAR_KINDS)
+        form.addRow("SAR values", self.sar_kind)
+        layout.addWidget(inputs)
+
+        match = QGroupBox("Matching", body)
+        form = QFormLayout(match)
+        self.matcher = QComboBox(match)
+        self.matcher.addItems(matcher_choices())
+        form.addRow("Matcher", self.matcher)
+        self.window = _spin(16, 4096, d.window_px, " px")
+        self.template = _spin(8, 4096, d.template_px, " px")
+        self.spacing = _spin(0, 4096, 0, " px")
+        self.spacing.setSpecialValueText("= template")
+        form.addRow("SAR window", self.window)
+        form.addRow("Optical template", self.template)
+        form.addRow("Spacing", self.spacing)
+        self.provider = QComboBox(match)
+        self.provider.addItems(PROVIDERS)
+        form.addRow("Runtime", self.provider)
+        self.runtime_label = QLabel(match)
+        self.runtime_label.setWordWrap(True)
+        self.runtime_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.runtime_label.setObjectName("runtimeLabel")
+        form.addRow(self.runtime_label)  # full width: the line names providers or the install command
+        self.warp = QComboBox(match)
+        self.warp.addItems(WARP_CHOICES)
+        self.warp.setToolTip("Also write the SAR warped onto the optical frame (sar_corrected.tif)")
+        form.addRow("Corrected SAR", self.warp)
+        layout.addWidget(match)
+
+        out = QGroupBox("Output", body)
+        form = QFormLayout(out)
+        self.outdir = QgsFileWidget(out)
+        self.outdir.setStorageMode(QgsFileWidget.GetDirectory)
+        self.outdir.setDialogTitle("Output folder of the co-registration")
+        form.addRow("Folder", self.outdir)
+        self.load_results = QCheckBox("Show the results on the map", out)
+        self.load_results.setChecked(True)
+        form.addRow("", self.load_results)
+        layout.addWidget(out)
+
+        buttons = QHBoxLayout()
+        self.run_button = QPushButton("Run", body)
+        self.run_button.setObjectName("runButton")
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button = QPushButton("Cancel", body)
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.inspect_button = QPushButton("Inspect tie point", body)
+        self.inspect_button.setCheckable(True)
+        self.inspect_button.setToolTip("Click a tie point on the map to see its windows and similarity map")
+        self.inspect_button.toggled.connect(self._toggle_inspector)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.inspect_button)
+        layout.addLayout(buttons)
+        self.progress = QProgressBar(body)
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        layout.addWidget(self.progress)
+        self.status = QLabel("", body)
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        self.setWidget(body)
+
+        self.provider.currentTextChanged.connect(self._update_runtime)
+        self.matcher.currentTextChanged.connect(self._update_runtime)
+        self.inspector_tool = None
+
+    def _update_runtime(self, *_args) -> None:
+        from .runtime import runtime_status
+
+        matcher = self.matcher.currentText()
+        st = runtime_status(self.provider.currentText())
+        text = st.message
+        if matcher not in ("dcdm", "auto"):
+            text += f"; {matcher} runs in numpy, without it"
+        self.runtime_label.setText(text)
+        self.runtime_label.setToolTip(
+            "Execution providers of ONNX Runtime: " + (", ".join(st.available) or "none") +
+            ". The learned matcher (dcdm) runs in ONNX Runtime; classical matchers in numpy.")
+        self.runtime_status = st
+
+    # --- settings -----------------------------------------------------------------
+    def save_settings(self) -> None:
+        s = QgsSettings()
+        s.setValue(SETTINGS_PREFIX + "matcher", self.matcher.currentText())
+        s.setValue(SETTINGS_PREFIX + "window_px", self.window.value())
+        s.setValue(SETTINGS_PREFIX + "template_px", self.template.value())
+        s.setValue(SETTINGS_PREFIX + "spacing_px", self.spacing.value())
+        s.setValue(SETTINGS_PREFIX + "provider", self.provider.currentText())
+        s.setValue(SETTINGS_PREFIX + "sar_kind", self.sar_kind.currentText())
+        s.setValue(SETTINGS_PREFIX + "warp", self.warp.currentText())
+        s.setValue(SETTINGS_PREFIX + "optical_bands", self.optical_bands.text())
+        s.setValue(SETTINGS_PREFIX + "outdir", self.outdir.filePath())
+
+    def restore_settings(self) -> None:
+        s = QgsSettings()
+
+        def text(combo, key):
+            value = s.value(SETTINGS_PREFIX + key, "", type=str)
+            if value and combo.findText(value) >= 0:
+                combo.setCurrentText(value)
+
+        text(self.matcher, "matcher")
+        text(self.provider, "provider")
+        text(self.sar_kind, "sar_kind")
+        text(self.warp, "warp")
+        for spin, key in ((self.window, "window_px"), (self.template, "template_px"), (self.spacing, "spacing_px")):
+            value = s.value(SETTINGS_PREFIX + key, None)
+            if value not in (None, ""):
+                spin.setValue(int(value))
+        self.optical_bands.setText(s.value(SETTINGS_PREFIX + "optical_bands", "", type=str))
+        self.outdir.setFilePath(s.value(SETTINGS_PREFIX + "outdir", "", type=str))
+
+    # --- run ------------------------------------------------------------------------
+    def current_request(self) -> RunRequest:
+        """Paths and config from the widgets; raises ``DockError`` with one line."""
+        from ..core.config import CoregConfig
+        from ..core.errors import InputError
+
+        optical = _layer_path(self.optical_combo.currentLayer(), "optical")
+        sar = _layer_path(self.sar_combo.currentLayer(), "SAR")
+        outdir = self.outdir.filePath().strip()
+        if not outdir:
+            raise DockError("choose an output folder")
+        warp = self.warp.currentText()
+        try:
+            config = CoregConfig(
+                matcher=self.matcher.currentText(), window_px=self.window.value(),
+                template_px=self.template.value(), spacing_px=self.spacing.value() or None,
+                optical_bands=parse_bands(self.optical_bands.text()),
+                sar_band=max(1, self.sar_band.currentBand()), sar_kind=self.sar_kind.currentText(),
+                provider=self.provider.currentText(), warp=None if warp == "none" else warp)
+        except InputError as exc:
+            raise DockError(str(exc)) from None
+        return RunRequest(optical, sar, os.path.abspath(outdir), config)
+
+    def run(self) -> Optional[CoregTask]:
+        """Start a co-registration task; refuses (message bar) what cannot run."""
+        if self.task is not None:
+            self._message("a co-registration is already running: wait for it or cancel it", Qgis.Warning)
+            return None
+        try:
+            request = self.current_request()
+            if request.config.matcher == "dcdm" and not self.runtime_status.installed:
+                raise DockError(self.runtime_status.message)
+            existing = existing_outputs(request.outdir)
+            if existing:
+                raise DockError(f"{request.outdir} already holds the results of a run ({', '.join(existing)}): "
+                                "choose another output folder, or remove those files first")
+        except DockError as exc:
+            self._message(str(exc), Qgis.Warning)
+            return None
+        self.save_settings()
+        task = CoregTask(request.optical, request.sar, request.outdir, request.config, on_done=self._done)
+        task.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
+        self.task = task
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.status.setText(f"co-registering into {request.outdir} …")
+        QgsApplication.taskManager().addTask(task)
+        return task
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.status.setText("cancelling …")
+
+    def _done(self, task: CoregTask) -> None:
+        """Main thread: the task has finished (success, error or cancel)."""
+        self.task = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if task.result is not None:
+            report = task.result.report
+            counts = report["counts"]
+            shift = report.get("shift", {})
+            line = (f"{counts['windows']} windows: {counts['inliers']} inliers, {counts['outliers']} outliers, "
+                    f"{counts['skipped']} skipped")
+            if shift.get("n"):
+                line += f"; median shift dx {shift['median_dx_m']:+.1f} m, dy {shift['median_dy_m']:+.1f} m"
+            self.progress.setValue(100)
+            self.status.setText(line)
+            self.last_outdir = task.outdir
+            if self.load_results.isChecked():
+                self.last_layers = add_results(task.outdir, QgsProject.instance(),
+                                               with_corrected=task.config.warp is not None)
+                tp = self.last_layers.get("tiepoints")
+                canvas = self.iface.mapCanvas()
+                if tp is not None and canvas is not None:
+                    canvas.refresh()
+            self._message(f"done: {line}", Qgis.Success)
+        elif task.cancelled:
+            self.progress.setValue(0)
+            self.status.setText(task.error_message)
+            self._message(task.error_message, Qgis.Info)
+        else:
+            self.progress.setValue(0)
+            self.status.setText(task.error_message)
+            self._message(task.error_message, Qgis.Critical)
+
+    def _message(self, text: str, level) -> None:
+        bar = self.iface.messageBar()
+        duration = 0 if level == Qgis.Critical else 10
+        bar.pushMessage(TITLE, text, level, duration)
+
+    # --- inspector ----------------------------------------------------------------------
+    def _toggle_inspector(self, on: bool) -> None:
+        canvas = self.iface.mapCanvas()
+        if on:
+            from .inspector import InspectorTool
+            if self.inspector_tool is None:
+                self.inspector_tool = InspectorTool(canvas, self.iface)
+                self.inspector_tool.deactivated.connect(lambda: self.inspect_button.setChecked(False))
+            canvas.setMapTool(self.inspector_tool)
+        elif self.inspector_tool is not None and canvas.mapTool() is self.inspector_tool:
+            canvas.unsetMapTool(self.inspector_tool)
+
+    def shutdown(self) -> None:
+        """Cancel a running task and release the map tool (plugin unload)."""
+        if self.task is not None:
+            self.task.on_done = None
+            self.task.cancel()
+            self.task = None
+        if self.inspector_tool is not None:
+            canvas = self.iface.mapCanvas()
+            if canvas is not None and canvas.mapTool() is self.inspector_tool:
+                canvas.unsetMapTool(self.inspector_tool)
+            self.inspector_tool.close_panel()
+            self.inspector_tool = None
+
+
+def _spin(lo: int, hi: int, value: int, suffix: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(lo, hi)
+    spin.setValue(value)
+    spin.setSuffix(suffix)
+    return spin

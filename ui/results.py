@@ -1,0 +1,123 @@
+"""Results of a co-registration on the map: one layer group, styled from ``resources/*.qml``.
+
+Tie points are arrows from P in the direction of the shift, their length scaled by
+``shift_m`` and their colour by ``confidence`` (outliers grey and thin); the similarity
+mosaic is a heatmap under them; the corrected SAR, when written, is at the bottom.
+Every layer carries the custom property ``sarcoreg/role`` and ``sarcoreg/outdir`` so that
+the inspector finds the tie points and their outputs.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Optional
+
+from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsProject, QgsRasterBandStats, QgsRasterLayer,
+                       QgsVectorLayer)
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+ROLE_PROPERTY = "sarcoreg/role"
+OUTDIR_PROPERTY = "sarcoreg/outdir"
+STYLES = {"tiepoints": "tiepoints.qml", "similarity": "similarity.qml"}
+
+
+def style_path(role: str) -> Optional[Path]:
+    name = STYLES.get(role)
+    return RESOURCES / name if name else None
+
+
+def apply_style(layer: QgsMapLayer, role: str, outdir: Optional[str] = None) -> None:
+    """Style ``layer`` for its ``role`` (tiepoints, similarity, corrected) and tag it."""
+    path = style_path(role)
+    if path is not None and path.is_file():
+        layer.loadNamedStyle(str(path))  # first: a style also restores custom properties
+    layer.setCustomProperty(ROLE_PROPERTY, role)
+    if not outdir:
+        outdir = os.path.dirname(layer.source().split("|")[0])
+        if role == "similarity" and os.path.basename(outdir) == "similarity":
+            outdir = os.path.dirname(outdir)
+    layer.setCustomProperty(OUTDIR_PROPERTY, os.fspath(outdir))
+    if role == "similarity" and isinstance(layer, QgsRasterLayer):
+        _stretch_to_data(layer)
+    layer.triggerRepaint()
+
+
+def _stretch_to_data(layer: QgsRasterLayer) -> None:
+    """Put the heatmap ramp on the similarity values actually present (scores differ per matcher)."""
+    renderer = layer.renderer()
+    if renderer is None or not hasattr(renderer, "setClassificationMin"):
+        return
+    stats = layer.dataProvider().bandStatistics(1, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    lo, hi = float(stats.minimumValue), float(stats.maximumValue)
+    if not (hi > lo):
+        return
+    shader_fn = renderer.shader().rasterShaderFunction()
+    items = shader_fn.colorRampItemList()
+    if items:
+        old_lo, old_hi = items[0].value, items[-1].value
+        span = (old_hi - old_lo) or 1.0
+        for item in items:
+            item.value = lo + (item.value - old_lo) / span * (hi - lo)
+            item.label = f"{item.value:.2f}"
+        shader_fn.setColorRampItemList(items)
+    shader_fn.setMinimumValue(lo)
+    shader_fn.setMaximumValue(hi)
+    renderer.setClassificationMin(lo)
+    renderer.setClassificationMax(hi)
+
+
+def add_results(outdir: str, project: Optional[QgsProject] = None, title: Optional[str] = None,
+                with_corrected: bool = True) -> Dict[str, QgsMapLayer]:
+    """Load the outputs of ``outdir`` into one group at the top of the layer tree.
+
+    Returns the layers by role (``tiepoints``, ``similarity``, ``corrected``).
+    """
+    from ..core import outputs as out
+
+    project = project or QgsProject.instance()
+    outdir = os.fspath(outdir)
+    name = title or f"sarcoreg: {os.path.basename(os.path.normpath(outdir))}"
+    root = project.layerTreeRoot()
+    group: QgsLayerTreeGroup = root.insertGroup(0, name)
+    layers: Dict[str, QgsMapLayer] = {}
+    wanted = [("tiepoints", "Tie points", os.path.join(outdir, out.TIEPOINTS_GPKG)),
+              ("similarity", "Similarity", os.path.join(outdir, out.SIMILARITY_VRT))]
+    if with_corrected:
+        wanted.append(("corrected", "Corrected SAR", os.path.join(outdir, out.SAR_CORRECTED)))
+    for role, label, path in wanted:
+        if not os.path.exists(path):
+            continue
+        if role == "tiepoints":
+            layer = QgsVectorLayer(f"{path}|layername=tiepoints", label, "ogr")
+        else:
+            layer = QgsRasterLayer(path, label, "gdal")
+        if not layer.isValid():
+            continue
+        apply_style(layer, role, outdir)
+        project.addMapLayer(layer, False)
+        group.addLayer(layer)
+        layers[role] = layer
+    return layers
+
+
+def remove_results(outdir: str, project: Optional[QgsProject] = None) -> int:
+    """Remove from the project every sarcoreg layer of ``outdir``; returns how many."""
+    project = project or QgsProject.instance()
+    target = os.path.normpath(os.fspath(outdir))
+    ids = [lid for lid, layer in project.mapLayers().items()
+           if layer.customProperty(OUTDIR_PROPERTY)
+           and os.path.normpath(str(layer.customProperty(OUTDIR_PROPERTY))) == target]
+    project.removeMapLayers(ids)
+    return len(ids)
+
+
+def results_extent(layers: Dict[str, QgsMapLayer]):
+    """The combined extent of the result layers (map CRS = the layers' CRS)."""
+    extent = None
+    for layer in layers.values():
+        e = layer.extent()
+        if extent is None:
+            extent = e
+        else:
+            extent.combineExtentWith(e)
+    return extent
