@@ -52,13 +52,11 @@ class Scene:
 
 def resolve_matcher_name(name: str) -> str:
     """``auto`` → ``dcdm`` when its model is installed, else the best classical matcher."""
-    from .matchers import DEFAULT_CLASSICAL, matcher_names
-    if name != "auto":
-        return name
-    if "dcdm" in matcher_names():
-        return "dcdm"
-    log.info("no DCDM model installed: using the classical matcher %s", DEFAULT_CLASSICAL)
-    return DEFAULT_CLASSICAL
+    from .matchers import DEFAULT_CLASSICAL, resolve_name
+    resolved = resolve_name(name)
+    if name == "auto" and resolved == DEFAULT_CLASSICAL:
+        log.warning("no DCDM model installed: using the classical matcher %s", DEFAULT_CLASSICAL)
+    return resolved
 
 
 _MATCHER_CACHE: dict = {}
@@ -279,6 +277,11 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
                 tiepoints.append(build_tiepoint(len(tiepoints), res, scene.grid, matcher.name, sim_name))
             feedback.set_progress(90.0 * (k + 1) / n)
         t_match = time.perf_counter()
+        if not tiepoints:
+            why = sorted({r.skipped for r in results})
+            raise InputError(
+                f"all {n} windows have more than {config.max_nodata_fraction:.0%} nodata ({', '.join(why)}): "
+                "check the nodata value and bands of the scenes, or raise --max-nodata")
         tiepoints, fit = flag_outliers(tiepoints, config, scene.grid.pixel_m)
         out.write_tiepoints(str(stage / out.TIEPOINTS_GPKG), tiepoints, scene.grid.crs_wkt)
         out.write_similarity_vrt(str(stage.path), sim_files)

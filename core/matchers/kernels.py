@@ -1,0 +1,289 @@
+"""Pure numeric kernels that every matcher composes: no I/O, no state, numpy only.
+
+Conventions (see ``core/__init__``): arrays are indexed ``[row, col]``; an integer position
+is a pixel centre. A *similarity surface* ``S`` of a ``(Th, Tw)`` template against a
+``(Rh, Rw)`` reference has shape ``(Rh - Th + 1, Rw - Tw + 1)`` and ``S[i, j]`` scores the
+candidate whose template top-left pixel lies on reference pixel ``(i, j)``.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Tuple
+
+import numpy as np
+
+from ..errors import ShapeError
+
+__all__ = [
+    "zncc_surface",
+    "peak_subpixel",
+    "peak_confidence",
+    "gaussian_blur",
+    "fourier_shift",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _as_stack(a: np.ndarray, what: str) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3 or min(arr.shape) < 1:
+        raise ShapeError(f"{what} must be (H, W) or (C, H, W), got shape {np.shape(a)}")
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ShapeError(f"{what} must hold real numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def _fast_len(n: int) -> int:
+    """Smallest ``m >= n`` whose only prime factors are 2, 3 and 5 (fast FFT sizes)."""
+    m = n
+    while True:
+        k = m
+        for p in (2, 3, 5):
+            while k % p == 0:
+                k //= p
+        if k == 1:
+            return m
+        m += 1
+
+
+def _box_sums(x: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Sums of ``x[..., i:i+h, j:j+w]`` for every valid ``(i, j)`` (integral image)."""
+    *lead, H, W = x.shape
+    ii = np.zeros((*lead, H + 1, W + 1), dtype=np.float64)
+    np.cumsum(x, axis=-2, out=ii[..., 1:, 1:])
+    np.cumsum(ii[..., 1:, 1:], axis=-1, out=ii[..., 1:, 1:])
+    oh, ow = H - h + 1, W - w + 1
+    return (ii[..., h:h + oh, w:w + ow] - ii[..., :oh, w:w + ow]
+            - ii[..., h:h + oh, :ow] + ii[..., :oh, :ow])
+
+
+# --------------------------------------------------------------------------- ZNCC
+
+def zncc_surface(template: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Zero-mean normalised cross-correlation of ``template`` at every position in ``reference``.
+
+    Shapes: ``template`` ``(Th, Tw)`` or ``(C, Th, Tw)``; ``reference`` ``(Rh, Rw)`` or
+    ``(C, Rh, Rw)`` with the same ``C`` and ``Rh >= Th``, ``Rw >= Tw``. Returns float32
+    ``(Rh - Th + 1, Rw - Tw + 1)`` in ``[-1, 1]``, indexed by the template's top-left
+    reference pixel ``(row, col)``.
+
+    Several channels (a dense descriptor) are treated as one long vector: each channel is
+    made zero-mean on its own (template: over the template; reference: over the window under
+    the template), the products are summed over all channels and pixels, and the sum is
+    divided by the product of the two norms taken over all channels. So the result is the
+    Pearson correlation of the concatenated, per-channel-centred vectors and stays in
+    ``[-1, 1]``.
+
+    Missing data (NaN):
+
+    * a template pixel that is NaN in any channel is *excluded*: it contributes neither to
+      the products nor to the template's or the reference window's mean and variance (an
+      exact masked ZNCC; it costs ``C + 2`` extra FFTs, paid only when the template has NaN);
+    * a NaN reference pixel is filled with its channel's mean over the reference, so it
+      contributes nothing to the products or the variance (an approximation that lowers the
+      score of candidates overlapping much missing reference data).
+
+    Positions where the reference window (or the template) has no variance score 0.
+    Computed with real FFTs (``O(C·R² log R)``); the FFT size is the reference size rounded up
+    to a 2·3·5-smooth length, and only the wrap-free part of the circular correlation is kept.
+    """
+    t = _as_stack(template, "template")
+    r = _as_stack(reference, "reference")
+    if t.shape[0] != r.shape[0]:
+        raise ShapeError(f"template has {t.shape[0]} channel(s) and reference {r.shape[0]}: they must agree")
+    c, th, tw = t.shape
+    _, rh, rw = r.shape
+    if th > rh or tw > rw:
+        raise ShapeError(f"template {th}x{tw} is larger than reference {rh}x{rw}")
+    oh, ow = rh - th + 1, rw - tw + 1
+
+    t = t.astype(np.float64)
+    t_valid = np.isfinite(t).all(axis=0)
+    n = int(t_valid.sum())
+    if n < 2:
+        return np.zeros((oh, ow), dtype=np.float32)
+    t = np.where(t_valid, t, 0.0)
+    t_mean = t.sum(axis=(1, 2)) / n
+    t0 = np.where(t_valid, t - t_mean[:, None, None], 0.0)
+    t_ss = float((t0 * t0).sum())
+    if not t_ss > 1e-12 * n * max(1.0, float(np.abs(t_mean).max())) ** 2:
+        return np.zeros((oh, ow), dtype=np.float32)
+
+    r = r.astype(np.float64)
+    r_finite = np.isfinite(r)
+    counts = r_finite.sum(axis=(1, 2))
+    r_mean = np.where(counts > 0, np.where(r_finite, r, 0.0).sum(axis=(1, 2)) / np.maximum(counts, 1), 0.0)
+    r0 = np.where(r_finite, r - r_mean[:, None, None], 0.0)
+
+    shape = (_fast_len(rh), _fast_len(rw))
+    f_r = np.fft.rfft2(r0, s=shape)
+    f_t = np.fft.rfft2(t0, s=shape)
+    num = np.fft.irfft2((f_r * f_t.conj()).sum(axis=0), s=shape)[:oh, :ow]
+
+    r_sq = (r0 * r0).sum(axis=0)
+    if t_valid.all():
+        s1 = _box_sums(r0, th, tw)                      # (C, oh, ow)
+        s2 = _box_sums(r_sq, th, tw)                    # (oh, ow)
+    else:
+        f_m = np.fft.rfft2(t_valid.astype(np.float64), s=shape).conj()
+        s1 = np.fft.irfft2(f_r * f_m, s=shape)[:, :oh, :ow]
+        s2 = np.fft.irfft2(np.fft.rfft2(r_sq, s=shape) * f_m, s=shape)[:oh, :ow]
+    r_ss = s2 - (s1 * s1).sum(axis=0) / n
+
+    # FFT round-off leaves ~1e-13 of the energy in flat places: call those flat.
+    tol = 1e-9 * float(r_sq.sum()) * n / (rh * rw) + 1e-300
+    ok = r_ss > tol
+    surface = np.zeros((oh, ow), dtype=np.float64)
+    surface[ok] = num[ok] / np.sqrt(t_ss * r_ss[ok])
+    np.clip(surface, -1.0, 1.0, out=surface)
+    return surface.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- peaks
+
+def _parabola(a: float, b: float, c: float) -> Tuple[float, float]:
+    """Vertex offset (clamped to ±0.5) and value of the parabola through (-1,a), (0,b), (1,c)."""
+    curvature = a - 2.0 * b + c
+    if not (np.isfinite(a) and np.isfinite(c)) or not curvature < 0:
+        return 0.0, b
+    off = float(np.clip(0.5 * (a - c) / curvature, -0.5, 0.5))
+    return off, b + 0.5 * (c - a) * off + 0.5 * curvature * off * off
+
+
+def peak_subpixel(surface: np.ndarray) -> Tuple[float, float, float]:
+    """Sub-pixel maximum of a 2-D ``surface``: ``(row, col, value)``.
+
+    The integer maximum (NaN ignored) is refined along rows and columns separately by the
+    parabola through it and its two neighbours; the offset is clamped to ``±0.5`` px. On a
+    border, or when a neighbour is NaN or the three points are not concave, that axis keeps
+    its integer position. ``value`` is the integer maximum plus both parabolas' gains.
+    Returns ``(nan, nan, nan)`` when the surface has no finite value.
+    """
+    s = np.asarray(surface, dtype=np.float64)
+    if s.ndim != 2 or s.size == 0:
+        raise ShapeError(f"surface must be a non-empty 2-D array, got shape {s.shape}")
+    finite = np.isfinite(s)
+    if not finite.any():
+        return float("nan"), float("nan"), float("nan")
+    i, j = np.unravel_index(int(np.argmax(np.where(finite, s, -np.inf))), s.shape)
+    b = float(s[i, j])
+    nan = float("nan")
+    up = float(s[i - 1, j]) if i > 0 else nan
+    down = float(s[i + 1, j]) if i + 1 < s.shape[0] else nan
+    left = float(s[i, j - 1]) if j > 0 else nan
+    right = float(s[i, j + 1]) if j + 1 < s.shape[1] else nan
+    d_row, v_row = _parabola(up, b, down)
+    d_col, v_col = _parabola(left, b, right)
+    return float(i + d_row), float(j + d_col), float(b + (v_row - b) + (v_col - b))
+
+
+def _local_maxima(s: np.ndarray) -> np.ndarray:
+    """Pixels not lower than any of their 8 neighbours (NaN never is one; plateaus count)."""
+    p = np.pad(np.where(np.isfinite(s), s, -np.inf), 1, mode="constant", constant_values=-np.inf)
+    h, w = s.shape
+    best = np.full((h, w), -np.inf)
+    for dr in (0, 1, 2):
+        for dc in (0, 1, 2):
+            if dr != 1 or dc != 1:
+                np.maximum(best, p[dr:dr + h, dc:dc + w], out=best)
+    return np.isfinite(s) & (s >= best)
+
+
+def peak_confidence(surface: np.ndarray, row: float, col: float, exclusion_radius_px: float = 4.0) -> float:
+    """How distinct the peak at ``(row, col)`` of ``surface`` is, in ``[0, 1]``.
+
+    ``confidence = (p1 - p2) / (p1 - m)`` clipped to ``[0, 1]``, where ``p1`` is the surface
+    at the nearest integer pixel to ``(row, col)``, ``m`` the median of the surface (the
+    level of a random candidate) and ``p2`` the strongest *rival peak*: the highest local
+    maximum (a pixel not lower than its 8 neighbours) farther than ``exclusion_radius_px``
+    from the peak. Using local maxima rather than every pixel outside a disc keeps the broad
+    shoulder of a smooth true peak from counting as a rival. If no local maximum lies
+    outside the disc (the surface falls away from the peak everywhere), ``p2 = m``.
+
+    It is 1 when no rival is better than a typical candidate and 0 when a rival equals the
+    peak, and it does not change when the surface is scaled or shifted, so it means the
+    same for any similarity score. A constant or all-NaN surface, a NaN peak, or a surface
+    with no pixel outside the disc (nothing to compare with) gives 0.
+    """
+    s = np.asarray(surface, dtype=np.float64)
+    if s.ndim != 2 or s.size == 0:
+        raise ShapeError(f"surface must be a non-empty 2-D array, got shape {s.shape}")
+    if not (np.isfinite(row) and np.isfinite(col)):
+        return 0.0
+    i = int(np.clip(round(row), 0, s.shape[0] - 1))
+    j = int(np.clip(round(col), 0, s.shape[1] - 1))
+    p1 = s[i, j]
+    if not np.isfinite(p1):
+        return 0.0
+    finite = np.isfinite(s)
+    rr = (np.arange(s.shape[0])[:, None] - row) ** 2
+    cc = (np.arange(s.shape[1])[None, :] - col) ** 2
+    outside = finite & (rr + cc > exclusion_radius_px ** 2)
+    if not outside.any():
+        return 0.0
+    m = float(np.median(s[finite]))
+    spread = p1 - m
+    if not spread > 1e-12 * max(1.0, abs(p1)):
+        return 0.0
+    rivals = outside & _local_maxima(s)
+    p2 = float(s[rivals].max()) if rivals.any() else m
+    return float(np.clip((p1 - p2) / spread, 0.0, 1.0))
+
+
+# --------------------------------------------------------------------------- filters
+
+@lru_cache(maxsize=64)
+def _gaussian_matrix(n: int, sigma: float) -> np.ndarray:
+    """``(n, n)`` float32 matrix applying a sampled Gaussian with mirror ("symmetric") borders."""
+    radius = max(1, int(np.ceil(3.0 * sigma)))
+    taps = np.arange(-radius, radius + 1)
+    weights = np.exp(-0.5 * (taps / sigma) ** 2)
+    weights /= weights.sum()
+    idx = np.arange(n)[:, None] + taps[None, :]
+    idx = np.mod(idx, 2 * n)
+    idx = np.where(idx >= n, 2 * n - 1 - idx, idx)
+    mat = np.zeros((n, n), dtype=np.float64)
+    np.add.at(mat, (np.repeat(np.arange(n), taps.size), idx.ravel()), np.tile(weights, n))
+    mat = mat.astype(np.float32)
+    mat.setflags(write=False)
+    return mat
+
+
+def gaussian_blur(image: np.ndarray, sigma_px: float) -> np.ndarray:
+    """Gaussian blur over the last two axes (rows, cols) of ``(..., H, W)``; float32 out.
+
+    ``sigma_px`` is the standard deviation in pixels (``<= 0`` returns a float32 copy). The
+    kernel is sampled to ``±ceil(3·sigma)`` and normalised; borders are mirrored (the edge
+    pixel is repeated). Implemented as two small matrix products, which is faster than
+    shifted sums in numpy. NaN spreads to its neighbourhood: fill it first.
+    """
+    x = np.asarray(image, dtype=np.float32)
+    if x.ndim < 2:
+        raise ShapeError(f"image must have at least 2 dimensions, got shape {x.shape}")
+    if not sigma_px > 0:
+        return x.copy()
+    h, w = x.shape[-2:]
+    rows = _gaussian_matrix(h, float(sigma_px))
+    cols = _gaussian_matrix(w, float(sigma_px))
+    return np.matmul(np.matmul(rows, x), cols.T)
+
+
+def fourier_shift(image: np.ndarray, dy_px: float, dx_px: float) -> np.ndarray:
+    """``image`` (H, W) translated by ``(dy_px, dx_px)`` with a Fourier phase ramp; float32.
+
+    Content at ``(row, col)`` moves to ``(row + dy_px, col + dx_px)``. The shift is circular
+    (what leaves one side re-enters on the other), so cut away a margin of at least the
+    shift before using the result. Exact for band-limited content; used to make test images
+    with a known sub-pixel shift.
+    """
+    x = np.asarray(image, dtype=np.float64)
+    if x.ndim != 2:
+        raise ShapeError(f"image must be 2-D, got shape {x.shape}")
+    h, w = x.shape
+    ky = np.fft.fftfreq(h)[:, None]
+    kx = np.fft.rfftfreq(w)[None, :]
+    ramp = np.exp(-2j * np.pi * (ky * dy_px + kx * dx_px))
+    return np.fft.irfft2(np.fft.rfft2(x) * ramp, s=(h, w)).astype(np.float32)
