@@ -29,7 +29,7 @@ class CoregConfig:
     sar_band: int = 1
     sar_kind: str = "auto"                     # amplitude | power | db | auto
     max_nodata_fraction: float = 0.2           # skip a window above this share of nodata
-    min_confidence: float = 0.15               # below: flagged "low_confidence"
+    min_confidence: float = 0.25               # below: flagged "low_confidence"
     ransac_threshold_px: float = 4.0           # global-fit residual above: flagged "ransac"
     local_threshold_px: float = 2.0            # departure from the neighbours' median: "local"
     ransac_iterations: int = 2000

@@ -108,12 +108,14 @@ def ransac_fit(src: np.ndarray, dst: np.ndarray, threshold_px: float,
 
 def local_outliers(cells: np.ndarray, shifts: np.ndarray, threshold_px: float, radius_cells: float = 2.5,
                    min_neighbours: int = 3) -> np.ndarray:
-    """Flag points whose shift departs from the median of their neighbours (level 3).
+    """Flag points whose shift departs from what their neighbours predict (level 3).
 
     ``cells`` ``(N, 2)`` are lattice ``(win_row, win_col)``; ``shifts`` ``(N, 2)`` in pixels.
-    A point with at least ``min_neighbours`` others within ``radius_cells`` is flagged when
-    its shift is more than ``threshold_px`` from their median shift; a point with fewer
-    neighbours is kept (nothing to compare with).  Returns a bool ``(N,)`` mask of flags.
+    The prediction at a point is a least-squares plane through the shifts of its neighbours
+    within ``radius_cells`` (their median when they are fewer than 6 or collinear), so a shift
+    field that varies smoothly over the scene (terrain, SAR geometry) is not flagged; a point
+    more than ``threshold_px`` from the prediction is.  A point with fewer than
+    ``min_neighbours`` neighbours is kept (nothing to compare with).  Returns a bool mask.
     """
     n = len(cells)
     flags = np.zeros(n, bool)
@@ -121,8 +123,14 @@ def local_outliers(cells: np.ndarray, shifts: np.ndarray, threshold_px: float, r
         return flags
     dist = np.hypot(*(cells[:, None, :] - cells[None, :, :]).transpose(2, 0, 1))
     for i in range(n):
-        near = (dist[i] <= radius_cells) & (np.arange(n) != i)
-        if near.sum() >= min_neighbours:
-            med = np.median(shifts[near], axis=0)
-            flags[i] = np.hypot(*(shifts[i] - med)) > threshold_px
+        near = np.flatnonzero((dist[i] <= radius_cells) & (np.arange(n) != i))
+        if len(near) < min_neighbours:
+            continue
+        pred = np.median(shifts[near], axis=0)
+        if len(near) >= 6:
+            design = np.column_stack([cells[near] - cells[i], np.ones(len(near))])
+            if np.linalg.matrix_rank(design) == 3:
+                coef, *_ = np.linalg.lstsq(design, shifts[near], rcond=None)
+                pred = coef[2]  # the plane's value at the point itself
+        flags[i] = np.hypot(*(shifts[i] - pred)) > threshold_px
     return flags

@@ -172,7 +172,10 @@ def guess_sar_kind(info: RasterInfo, band: int) -> str:
     ds = open_raster(info.path)
     b = ds.GetRasterBand(band)
     try:
-        lo, _hi = b.ComputeRasterMinMax(True)
+        try:
+            lo, _hi = b.ComputeRasterMinMax(True)
+        except RuntimeError:  # the approximate pass samples blocks: sparse data can escape it
+            lo, _hi = b.ComputeRasterMinMax(False)
     except RuntimeError:
         raise InputError(f"{info.path}: band {band} holds only nodata: give a SAR scene with valid pixels") from None
     del b, ds

@@ -4,19 +4,23 @@
 ``overwrite`` is false (nothing is touched), creates a hidden staging folder inside
 ``outdir`` (so the final moves are renames on one file system), and ``commit()`` moves each
 staged entry onto its final name.  If the job fails or is cancelled, ``discard()`` removes
-the staging folder and the final names are as they were.
+the staging folder, and the output folders it created if they are left empty, so the final
+names are as they were.  A full disk is reported as ``OutputError`` whatever raised it
+(``OSError`` ENOSPC, or GDAL / SQLite errors about disk space).
 """
 from __future__ import annotations
 
 import errno
 import os
 import shutil
+import sys
 import tempfile
+import traceback
 import uuid
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, List
 
-from .errors import OutputError, OutputExistsError
+from .errors import OutputError, OutputExistsError, SarcoregError
 
 
 class OutputStage:
@@ -30,6 +34,12 @@ class OutputStage:
             raise OutputExistsError(
                 f"{self.outdir}: already holds {', '.join(existing)}: pass --overwrite to replace "
                 "them, or choose another output folder")
+        # the folders this stage creates (deepest first), removed again by discard() if empty
+        self._created: List[Path] = []
+        folder = self.outdir.absolute()
+        while not folder.exists() and folder != folder.parent:
+            self._created.append(folder)
+            folder = folder.parent
         try:
             self.outdir.mkdir(parents=True, exist_ok=True)
             self.path = Path(tempfile.mkdtemp(prefix=".sarcoreg-partial-", dir=self.outdir))
@@ -60,6 +70,11 @@ class OutputStage:
     def discard(self) -> None:
         if not self._done:
             shutil.rmtree(self.path, ignore_errors=True)
+            for folder in self._created:
+                try:
+                    folder.rmdir()  # only when empty
+                except OSError:
+                    break
             self._done = True
 
     def __enter__(self) -> "OutputStage":
@@ -67,8 +82,43 @@ class OutputStage:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is not None:
+            full = _disk_full(exc, self.path)
+            if full:
+                _release_frames(tb)
             self.discard()
-            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            if full:
                 raise OutputError(f"{self.outdir}: the disk is full: free some space and run again; "
                                   "nothing was written under a final name") from None
         return False
+
+
+_DISK_FULL_WORDS = ("no space left", "disk is full", "disk full", "free disk space", "quota exceeded")
+_LOW_SPACE_BYTES = 1 << 20
+
+
+def _disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether ``exc`` comes from a full disk: ENOSPC/EDQUOT, a GDAL or SQLite message saying
+    so, or a write error while less than 1 MiB is free in ``folder``."""
+    if isinstance(exc, SarcoregError) or not isinstance(exc, (OSError, RuntimeError)):
+        return False  # the engine's own errors already say what is wrong
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if any(word in str(exc).lower() for word in _DISK_FULL_WORDS):
+        return True
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < _LOW_SPACE_BYTES
+
+
+def _release_frames(tb) -> None:
+    """Drop the locals of the finished frames in ``tb`` so that writers left open by the
+    failure (GDAL datasets) are closed now, before their files are removed; the errors
+    they report while closing on a full disk are expected and kept off the terminal."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(tb)
+    finally:
+        sys.unraisablehook = hook
