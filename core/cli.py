@@ -10,6 +10,10 @@ import logging
 import os
 import sys
 import time
+
+# The window loop runs in parallel threads; one BLAS thread each avoids oversubscribing
+# small machines and makes results independent of the BLAS thread count.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from typing import List, Optional
 
 from .errors import CancelledError, InputError, SarcoregError

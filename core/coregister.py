@@ -50,11 +50,15 @@ class Scene:
     facts: dict
 
 
+_FALLBACK_SAID: list = []
+
+
 def resolve_matcher_name(name: str) -> str:
     """``auto`` → ``dcdm`` when its model is installed, else the best classical matcher."""
     from .matchers import DEFAULT_CLASSICAL, resolve_name
     resolved = resolve_name(name)
-    if name == "auto" and resolved == DEFAULT_CLASSICAL:
+    if name == "auto" and resolved == DEFAULT_CLASSICAL and not _FALLBACK_SAID:
+        _FALLBACK_SAID.append(True)
         log.warning("no DCDM model installed: using the classical matcher %s", DEFAULT_CLASSICAL)
     return resolved
 

@@ -75,15 +75,12 @@ def write_similarity_vrt(stage_dir: str, relative_tifs: List[str]) -> Optional[s
     """``similarity.vrt`` over all similarity rasters, with paths relative to the VRT."""
     if not relative_tifs:
         return None
-    cwd = os.getcwd()
-    try:
-        os.chdir(stage_dir)  # BuildVRT keeps relative source names relative to the VRT
-        ds = gdal.BuildVRT(SIMILARITY_VRT, relative_tifs, srcNodata="nan", VRTNodata="nan")
-        ds.FlushCache()
-        ds = None
-    finally:
-        os.chdir(cwd)
-    return os.path.join(stage_dir, SIMILARITY_VRT)
+    path = os.path.join(stage_dir, SIMILARITY_VRT)
+    # sources below the VRT's folder are written relativeToVRT="1" by GDAL
+    ds = gdal.BuildVRT(path, [os.path.join(stage_dir, t) for t in relative_tifs], srcNodata="nan", VRTNodata="nan")
+    ds.FlushCache()
+    ds = None
+    return path
 
 
 def write_tiepoints(path: str, tiepoints: Iterable[TiePoint], crs_wkt: str) -> None:
