@@ -243,6 +243,13 @@ def test_cancel_leaves_nothing_under_a_final_name_and_a_rerun_completes(tmp_path
     assert all((outdir / n).exists() for n in FINAL_NAMES[:-1])
 
 
+
+def _default_ctrl_c() -> None:
+    """In the child: Ctrl-C acts as in a terminal, even when the test process (QGIS, Dask)
+    runs with SIGINT ignored, which a child would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _clean_env() -> dict:
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
@@ -257,7 +264,7 @@ def test_ctrl_c_leaves_nothing_under_a_final_name(tmp_path):
     cmd = [sys.executable, "-m", "sarcoreg", "coregister", opt, sar, "-o", str(outdir), "--matcher", "zncc",
            "--window", "64", "--template", "48", "--spacing", "8", "--threads", "1"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_default_ctrl_c)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:

@@ -43,6 +43,19 @@ FINAL_NAMES = ("tiepoints.gpkg", "similarity", "similarity.vrt", "shift_field.ti
                "report.json")
 
 
+
+def _default_ctrl_c() -> None:
+    """In the child: Ctrl-C acts as in a terminal, even when the test process (QGIS, Dask)
+    runs with SIGINT ignored, which a child would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+
+def _default_ctrl_c() -> None:
+    """In the child: Ctrl-C acts as in a terminal, even when the test process (QGIS, Dask)
+    runs with SIGINT ignored, which a child would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 def _clean_env() -> dict:
     """The environment for child processes: no PYTHONPATH, and one BLAS thread, as Dask gives
     its workers (a matrix product split over more threads may differ in the last bits)."""
@@ -352,7 +365,7 @@ def test_ctrl_c_stops_the_batch_cleanly(cluster, la_pairs, tmp_path):
     cmd = [sys.executable, "-m", "sarcoreg", "batch", str(csv_path), "-o", str(outroot),
            "--scheduler", cluster.address, *SMALL_ARGS]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_ctrl_c)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
