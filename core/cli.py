@@ -82,6 +82,7 @@ def _add_coreg_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warp", default=None, choices=("affine", "poly2", "tps"), help="also write sar_corrected.tif with this transform")
     p.add_argument("--min-confidence", type=float, default=None, help="flag points below this confidence (0-1)")
     p.add_argument("--max-nodata", type=float, default=None, help="skip windows with more than this share of nodata (default 0.2)")
+    p.add_argument("--no-coarse", action="store_true", help="skip the coarse pre-alignment (offsets beyond the search radius are then missed)")
     p.add_argument("--threads", type=int, default=0, help="threads for the window loop (default: number of cores, up to 4)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
 
@@ -90,7 +91,8 @@ def _config_from(args):
     from .config import CoregConfig
     kw = dict(matcher=args.matcher, window_px=args.window, template_px=args.template, spacing_px=args.spacing,
               resolution_m=args.resolution, optical_bands=args.optical_bands, sar_band=args.sar_band,
-              sar_kind=args.sar_kind, provider=args.provider, warp=args.warp, workers=args.threads)
+              sar_kind=args.sar_kind, provider=args.provider, warp=args.warp, workers=args.threads,
+              coarse_search=not args.no_coarse)
     if args.min_confidence is not None:
         kw["min_confidence"] = args.min_confidence
     if args.max_nodata is not None:

@@ -37,6 +37,7 @@ class CoregConfig:
     warp: Optional[str] = None                 # None | affine | poly2 | tps
     provider: str = "auto"
     write_similarity: bool = True
+    coarse_search: bool = True                 # coarse pre-alignment for offsets beyond the search radius
     workers: int = 0                           # threads for the window loop; 0 = cores
 
     def __post_init__(self) -> None:

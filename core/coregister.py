@@ -19,6 +19,8 @@ from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import outputs as out
+from . import coarse as coarse_pass
+from .coarse import CoarseOffset
 from .config import CoregConfig
 from .errors import InputError
 from .feedback import Feedback, NullFeedback, check_cancel
@@ -48,6 +50,12 @@ class Scene:
     optical_info: RasterInfo
     sar_info: RasterInfo
     facts: dict
+    coarse: CoarseOffset = CoarseOffset()
+
+    @property
+    def sar_offset_px(self) -> Tuple[int, int]:
+        """``(dy, dx)``: the SAR windows are read this far from the optical ones (coarse pass)."""
+        return self.coarse.offset_px
 
 
 _FALLBACK_SAID: list = []
@@ -111,6 +119,20 @@ def prepare(optical, sar: PathLike, config: CoregConfig) -> Scene:
     return Scene(opt_src, sar_src, grid, windows, opt_info, sar_info, facts)
 
 
+def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
+    """Run the coarse pass (``core.coarse``) and, when it applies, read SAR windows displaced."""
+    if not config.coarse_search:
+        return scene
+    from .matchers import DEFAULT_CLASSICAL, get_matcher
+    est = coarse_pass.estimate(scene.optical, scene.sar, scene.grid, config.search_radius_px,
+                               get_matcher(DEFAULT_CLASSICAL))
+    log.info("coarse pass: offset (%d, %d) px, confidence %.2f, %s", est.dy_px, est.dx_px, est.confidence, est.note)
+    if not est.applied:
+        return replace(scene, coarse=est)
+    sar = replace(scene.sar, grid=coarse_pass.shifted_grid(scene.grid, est.dy_px, est.dx_px))
+    return replace(scene, sar=sar, coarse=est)
+
+
 def match_window(scene: Scene, window: Window, matcher: Matcher, max_nodata_fraction: float) -> WindowResult:
     """Read one window pair on the working grid and match it; never raises for bad pixels."""
     tr, tc = window.template_origin
@@ -167,13 +189,14 @@ def _azimuth_deg(dx: float, dy: float) -> float:
     return math.degrees(math.atan2(dx, dy)) % 360.0
 
 
-def build_tiepoint(idx: int, res: WindowResult, grid: WorkingGrid, matcher_name: str, sim_name: str) -> TiePoint:
-    """P = template centre; Q = P + the matched offset (PRODUCT shift convention)."""
+def build_tiepoint(idx: int, res: WindowResult, grid: WorkingGrid, matcher_name: str, sim_name: str,
+                   sar_offset_px: Tuple[int, int] = (0, 0)) -> TiePoint:
+    """P = template centre; Q = P + the matched offset (+ the coarse offset), PRODUCT convention."""
     w, m = res.window, res.match
     rc, cc = w.template_centre
     x_opt, y_opt = (float(v) for v in grid.pixel_to_map(rc, cc))
-    dy_px = m.row - w.margin_px
-    dx_px = m.col - w.margin_px
+    dy_px = m.row - w.margin_px + sar_offset_px[0]
+    dx_px = m.col - w.margin_px + sar_offset_px[1]
     dx_m, dy_m = dx_px * grid.pixel_m, -dy_px * grid.pixel_m
     return TiePoint(
         id=idx, win_row=w.win_row, win_col=w.win_col, x_opt=x_opt, y_opt=y_opt,
@@ -184,7 +207,8 @@ def build_tiepoint(idx: int, res: WindowResult, grid: WorkingGrid, matcher_name:
         matcher=matcher_name, similarity=sim_name)
 
 
-def flag_outliers(tiepoints: List[TiePoint], config: CoregConfig, pixel_m: float) -> Tuple[List[TiePoint], GlobalFit]:
+def flag_outliers(tiepoints: List[TiePoint], config: CoregConfig, pixel_m: float,
+                  sar_offset_px: Tuple[int, int] = (0, 0)) -> Tuple[List[TiePoint], GlobalFit]:
     """Flag (never drop) outliers in three levels; see ``core.outliers``.
 
     1. the matcher's verdict: failed, peak on the search edge, confidence below threshold;
@@ -196,7 +220,7 @@ def flag_outliers(tiepoints: List[TiePoint], config: CoregConfig, pixel_m: float
     for t in tiepoints:
         if t.outlier:
             flagged.append(t)
-        elif max(abs(t.dx_px), abs(t.dy_px)) >= edge:
+        elif max(abs(t.dx_px - sar_offset_px[1]), abs(t.dy_px - sar_offset_px[0])) >= edge:
             flagged.append(replace(t, outlier=1, outlier_reason="search_edge"))
         elif t.confidence < config.min_confidence:
             flagged.append(replace(t, outlier=1, outlier_reason="low_confidence"))
@@ -258,6 +282,7 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
     names = list(out.ALL_OUTPUTS)
     stage = OutputStage(outdir, names, overwrite)
     with stage:
+        scene = with_coarse_offset(scene, config)
         if matcher is None:
             matcher = make_matcher(config)
         runner = runner or iter_matches
@@ -276,9 +301,11 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
                 sim_name = ""
                 if config.write_similarity and res.match.similarity is not None:
                     sim_name = out.similarity_name(res.window.win_row, res.window.win_col)
-                    out.write_similarity(str(stage / sim_name), res.match.similarity, scene.grid, res.window)
+                    out.write_similarity(str(stage / sim_name), res.match.similarity, scene.grid, res.window,
+                                         scene.sar_offset_px)
                     sim_files.append(sim_name)
-                tiepoints.append(build_tiepoint(len(tiepoints), res, scene.grid, matcher.name, sim_name))
+                tiepoints.append(build_tiepoint(len(tiepoints), res, scene.grid, matcher.name, sim_name,
+                                                scene.sar_offset_px))
             feedback.set_progress(90.0 * (k + 1) / n)
         t_match = time.perf_counter()
         if not tiepoints:
@@ -286,7 +313,7 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
             raise InputError(
                 f"all {n} windows have more than {config.max_nodata_fraction:.0%} nodata ({', '.join(why)}): "
                 "check the nodata value and bands of the scenes, or raise --max-nodata")
-        tiepoints, fit = flag_outliers(tiepoints, config, scene.grid.pixel_m)
+        tiepoints, fit = flag_outliers(tiepoints, config, scene.grid.pixel_m, scene.sar_offset_px)
         out.write_tiepoints(str(stage / out.TIEPOINTS_GPKG), tiepoints, scene.grid.crs_wkt)
         out.write_similarity_vrt(str(stage.path), sim_files)
         out.write_shift_field(str(stage / out.SHIFT_FIELD), tiepoints, scene.windows, scene.grid,
@@ -345,6 +372,8 @@ def _report(scene: Scene, config: CoregConfig, matcher: Matcher, results: Sequen
         "skipped_windows": [{"win_row": r.window.win_row, "win_col": r.window.win_col, "reason": r.skipped,
                              "nodata_optical": round(r.nodata_optical, 3), "nodata_sar": round(r.nodata_sar, 3)}
                             for r in skipped],
+        "coarse_offset": dict(scene.coarse.to_dict(), dy_m=-scene.coarse.dy_px * scene.grid.pixel_m,
+                              dx_m=scene.coarse.dx_px * scene.grid.pixel_m),
         "global_fit": dict(fit.to_dict(), frame="working-grid pixels, (x, y) map axes scaled by 1/pixel_m"),
         "shift": _shift_stats(tiepoints),
         "warp": warp_info,

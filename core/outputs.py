@@ -55,20 +55,22 @@ def write_float_raster(path: str, bands: Sequence[np.ndarray], geotransform, crs
     ds = None
 
 
-def similarity_geotransform(grid: WorkingGrid, window, ) -> Tuple[float, ...]:
+def similarity_geotransform(grid: WorkingGrid, window, sar_offset_px=(0, 0)) -> Tuple[float, ...]:
     """Geotransform placing similarity pixel ``(i, j)`` at the template centre it implies.
 
     Candidate ``(i, j)`` puts the template's top-left pixel at window pixel ``(i, j)``, i.e.
-    its centre at working-grid pixel ``(row0 + i + (T-1)/2, col0 + j + (T-1)/2)``.
+    its centre at working-grid pixel ``(row0 + dy + i + (T-1)/2, col0 + dx + j + (T-1)/2)``,
+    where ``(dy, dx)`` is the SAR offset of the coarse pass (``(0, 0)`` without one).
     """
     half = (window.template_px - 1) / 2.0
-    x_corner = grid.x0 + (window.col0 + half) * grid.pixel_m
-    y_corner = grid.y0 - (window.row0 + half) * grid.pixel_m
+    x_corner = grid.x0 + (window.col0 + sar_offset_px[1] + half) * grid.pixel_m
+    y_corner = grid.y0 - (window.row0 + sar_offset_px[0] + half) * grid.pixel_m
     return (x_corner, grid.pixel_m, 0.0, y_corner, 0.0, -grid.pixel_m)
 
 
-def write_similarity(path: str, similarity: np.ndarray, grid: WorkingGrid, window) -> None:
-    write_float_raster(path, [similarity], similarity_geotransform(grid, window), grid.crs_wkt, ["similarity"])
+def write_similarity(path: str, similarity: np.ndarray, grid: WorkingGrid, window, sar_offset_px=(0, 0)) -> None:
+    write_float_raster(path, [similarity], similarity_geotransform(grid, window, sar_offset_px), grid.crs_wkt,
+                       ["similarity"])
 
 
 def write_similarity_vrt(stage_dir: str, relative_tifs: List[str]) -> Optional[str]:

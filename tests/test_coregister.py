@@ -154,3 +154,23 @@ def test_warp_writes_a_corrected_sar_that_matches_the_optical(demo_runs):
     med = np.median([[t.dx_px, t.dy_px] for t in check.inliers], axis=0)
     before = np.median([[t.dx_px, t.dy_px] for t in moved.inliers], axis=0)
     assert np.hypot(*before) > 3.0 and np.hypot(*med) < 0.75
+
+
+def test_coarse_pass_finds_an_offset_beyond_the_search_radius(tmp_path):
+    """A 45 px move: beyond the 32 px search of a 256/192 window, found by the coarse pass."""
+    from dataclasses import replace
+    moved_sar = shift_georeferencing(SAR, str(tmp_path / "far.vrt"), 450.0, -300.0)
+    cfg = CoregConfig(matcher="cfog", window_px=256, template_px=192, spacing_px=240)
+    base = coregister(OPT, SAR, tmp_path / "base", cfg)
+    far = coregister(OPT, moved_sar, tmp_path / "far", cfg)
+    assert far.report["coarse_offset"]["applied"] and not base.report["coarse_offset"]["applied"]
+    diffs = []
+    for t in far.inliers:
+        b = min(base.tiepoints, key=lambda b: math.hypot(b.x_opt - t.x_opt, b.y_opt - t.y_opt))
+        if b.matched and math.hypot(b.x_opt - t.x_opt, b.y_opt - t.y_opt) <= 300:
+            diffs.append([t.dx_m - b.dx_m, t.dy_m - b.dy_m])
+    assert len(diffs) >= 4
+    err_px = np.hypot(*(np.median(diffs, axis=0) - [450.0, -300.0])) / 10.0
+    assert err_px < 1.0
+    blind = coregister(OPT, moved_sar, tmp_path / "blind", replace(cfg, coarse_search=False))
+    assert len(blind.inliers) < len(far.inliers)

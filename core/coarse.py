@@ -1,0 +1,79 @@
+"""Coarse pre-alignment: find a gross offset larger than the windows' search radius.
+
+Independently georeferenced scenes can be tens of pixels apart, more than a window can
+search ((window − template) / 2).  Before the window pass, both scenes are read whole on a
+coarse copy of the working grid (at most ``max_side_px`` pixels a side, so memory stays
+small whatever the scene size), the central part of the optical image is matched inside
+the SAR image with the default classical matcher, and, when that match is confident and
+larger than half the search radius, the SAR windows of the fine pass are read displaced
+by it.  Reported shifts always include the coarse offset.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Tuple
+
+import numpy as np
+
+from .grid import WorkingGrid
+
+MIN_CONFIDENCE = 0.3
+
+
+@dataclass(frozen=True)
+class CoarseOffset:
+    """Integer working-grid offset ``(dy_px, dx_px)`` (row down, col right) of the SAR."""
+
+    dy_px: int = 0
+    dx_px: int = 0
+    factor: int = 0              # working pixels per coarse pixel (0: not estimated)
+    confidence: float = 0.0
+    applied: bool = False
+    note: str = ""
+
+    @property
+    def offset_px(self) -> Tuple[int, int]:
+        return (self.dy_px, self.dx_px) if self.applied else (0, 0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def coarse_grid(grid: WorkingGrid, max_side_px: int = 768, min_factor: int = 4) -> Tuple[WorkingGrid, int]:
+    """The working grid's extent at ``factor`` times its pixel size (largest side ≤ ``max_side_px``)."""
+    factor = max(min_factor, math.ceil(max(grid.width, grid.height) / max_side_px))
+    return WorkingGrid(grid.crs_wkt, grid.x0, grid.y0, grid.pixel_m * factor,
+                       grid.width // factor, grid.height // factor), factor
+
+
+def shifted_grid(grid: WorkingGrid, dy_px: int, dx_px: int) -> WorkingGrid:
+    """``grid`` moved by whole pixels: pixel ``(r, c)`` of the result is ``(r + dy, c + dx)`` of ``grid``."""
+    return replace(grid, x0=grid.x0 + dx_px * grid.pixel_m, y0=grid.y0 - dy_px * grid.pixel_m)
+
+
+def estimate(optical, sar, grid: WorkingGrid, search_radius_px: int, matcher) -> CoarseOffset:
+    """Estimate the gross SAR offset; ``optical``/``sar`` are ``SceneSource`` on ``grid``.
+
+    The optical template is the coarse optical image less a quarter of its size on each
+    side, so offsets up to a quarter of the overlap are found.
+    """
+    cgrid, factor = coarse_grid(grid)
+    h, w = cgrid.height, cgrid.width
+    margin = min(h, w) // 4
+    if margin < 2 or min(h, w) - 2 * margin < 16:
+        return CoarseOffset(factor=factor, note="overlap too small for a coarse pass")
+    opt = replace(optical, grid=cgrid, native_pixel_m=optical.native_pixel_m).read(0, 0, h, w)
+    ref = replace(sar, grid=cgrid, native_pixel_m=sar.native_pixel_m).read(0, 0, h, w)
+    template = opt[margin:h - margin, margin:w - margin]
+    m = matcher.match(template, ref)
+    if not m.ok:
+        return CoarseOffset(factor=factor, note=f"coarse match failed: {m.status}")
+    dy = int(round((m.row - margin) * factor))
+    dx = int(round((m.col - margin) * factor))
+    big = math.hypot(dy, dx) > search_radius_px / 2
+    sure = m.confidence >= MIN_CONFIDENCE
+    note = ("applied" if big and sure else
+            "not applied: smaller than half the search radius" if not big else
+            f"not applied: confidence {m.confidence:.2f} < {MIN_CONFIDENCE}")
+    return CoarseOffset(dy, dx, factor, float(m.confidence), big and sure, note)
