@@ -52,21 +52,39 @@ def shifted_grid(grid: WorkingGrid, dy_px: int, dx_px: int) -> WorkingGrid:
     return replace(grid, x0=grid.x0 + dx_px * grid.pixel_m, y0=grid.y0 - dy_px * grid.pixel_m)
 
 
+def _best_square(valid_opt: np.ndarray, valid_sar: np.ndarray, size: int, margin: int, steps: int = 5):
+    """Top-left ``(r, c)`` of the ``size`` template, with ``margin`` around it for the search,
+    whose optical template and SAR search area hold the most valid pixels."""
+    h, w = valid_opt.shape
+    best, best_rc = -1.0, (margin, margin)
+    for r in np.linspace(margin, h - margin - size, steps).astype(int):
+        for c in np.linspace(margin, w - margin - size, steps).astype(int):
+            score = (valid_opt[r:r + size, c:c + size].mean()
+                     * valid_sar[r - margin:r + size + margin, c - margin:c + size + margin].mean())
+            if score > best:
+                best, best_rc = score, (int(r), int(c))
+    return best_rc
+
+
 def estimate(optical, sar, grid: WorkingGrid, search_radius_px: int, matcher) -> CoarseOffset:
     """Estimate the gross SAR offset; ``optical``/``sar`` are ``SceneSource`` on ``grid``.
 
-    The optical template is the coarse optical image less a quarter of its size on each
-    side, so offsets up to a quarter of the overlap are found.
+    The template is a square half the size of the coarse overlap, placed where both images
+    have the most valid pixels (scenes with gaps), and searched a quarter of the overlap
+    around its own position, so offsets up to a quarter of the overlap are found.
     """
     cgrid, factor = coarse_grid(grid)
     h, w = cgrid.height, cgrid.width
+    size = min(h, w) // 2
     margin = min(h, w) // 4
-    if margin < 2 or min(h, w) - 2 * margin < 16:
+    if size < 16 or margin < 2:
         return CoarseOffset(factor=factor, note="overlap too small for a coarse pass")
-    opt = replace(optical, grid=cgrid, native_pixel_m=optical.native_pixel_m).read(0, 0, h, w)
-    ref = replace(sar, grid=cgrid, native_pixel_m=sar.native_pixel_m).read(0, 0, h, w)
-    template = opt[margin:h - margin, margin:w - margin]
-    m = matcher.match(template, ref)
+    opt = replace(optical, grid=cgrid).read(0, 0, h, w)
+    ref = replace(sar, grid=cgrid).read(0, 0, h, w)
+    r, c = _best_square(np.isfinite(opt), np.isfinite(ref), size, margin)
+    template = opt[r:r + size, c:c + size]
+    search = ref[r - margin:r + size + margin, c - margin:c + size + margin]
+    m = matcher.match(template, search)
     if not m.ok:
         return CoarseOffset(factor=factor, note=f"coarse match failed: {m.status}")
     dy = int(round((m.row - margin) * factor))

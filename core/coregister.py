@@ -124,8 +124,9 @@ def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     if not config.coarse_search:
         return scene
     from .matchers import DEFAULT_CLASSICAL, get_matcher
-    est = coarse_pass.estimate(scene.optical, scene.sar, scene.grid, config.search_radius_px,
-                               get_matcher(DEFAULT_CLASSICAL))
+    matcher = get_matcher(DEFAULT_CLASSICAL)
+    matcher.min_valid = 0.15  # whole scenes may have large gaps (mosaics, swaths); nodata is masked
+    est = coarse_pass.estimate(scene.optical, scene.sar, scene.grid, config.search_radius_px, matcher)
     log.info("coarse pass: offset (%d, %d) px, confidence %.2f, %s", est.dy_px, est.dx_px, est.confidence, est.note)
     if not est.applied:
         return replace(scene, coarse=est)

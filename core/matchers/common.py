@@ -22,11 +22,11 @@ def check_pair(template: np.ndarray, reference: np.ndarray) -> Tuple[np.ndarray,
     return t, r
 
 
-def input_status(template: np.ndarray, reference: np.ndarray) -> str:
-    """``""`` when both inputs can be matched, else a short reason."""
+def input_status(template: np.ndarray, reference: np.ndarray, min_valid: float = 0.5) -> str:
+    """``""`` when both inputs can be matched (at least ``min_valid`` of each is data), else a short reason."""
     for what, a in (("template", template), ("reference", reference)):
         finite = np.isfinite(a)
-        if finite.mean() < 0.5:
+        if not finite.any() or finite.mean() < min_valid:
             return f"nodata: {what} is {100 * (1 - finite.mean()):.0f}% nodata"
         v = a[finite]
         if float(v.max() - v.min()) <= 1e-6 * max(1.0, float(np.abs(v).max())):

@@ -240,11 +240,12 @@ class DescriptorMatcher:
         self._describe = describe
         self.border_px = int(border_px)
         self.exclusion_radius_px = float(exclusion_radius_px)
+        self.min_valid = 0.5            # least share of data pixels in each input (nodata is masked)
 
     def match(self, template: np.ndarray, reference: np.ndarray) -> Match:
         start = time.perf_counter()
         t, r = check_pair(template, reference)
-        status = input_status(t, r)
+        status = input_status(t, r, self.min_valid)
         if status:
             return Match.failed(status, time.perf_counter() - start)
         b = min(self.border_px, (min(t.shape) - 8) // 2)

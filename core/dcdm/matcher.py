@@ -1,0 +1,279 @@
+"""The DCDM matcher on ONNX Runtime: translate the optical template into SAR appearance, then
+match the translation against the SAR window with ZNCC (no torch).
+
+``DcdmMatcher.match(template, reference) -> Match`` follows ``core.matchers.base``:
+
+1. both images are prepared as the model's contract says (``contract.prepare``); the
+   template is used in its top-left ``T' × T'`` part with ``T'`` the largest multiple of 16
+   (the grid) not above ``T``, the reference in its top-left ``R'`` part (``R' - T'`` a
+   multiple of 8; the reference is padded with zeros, i.e. its mean, when the search range
+   is too small for the model's top-k attention);
+2. the condition graph encodes the template and the reference and runs the sparse
+   cross-attention with its calibration block once; the DDIM loop
+   (``schedule.ddim_step``, eta = 0, from the fixed ``x_T``) calls the denoiser graph
+   ``sample_steps`` times; the decoder graph turns the final x0 into the translated template;
+3. ZNCC of the translation (NaN where the template is NaN) in the prepared reference
+   (``kernels.zncc_surface``), optionally mixed with the CFOG descriptor surface
+   (``fuse_cfog``), then the sub-pixel peak and its confidence (``common.finish_match``).
+
+``row, col`` are the template's top-left position in the reference (``core/__init__``
+conventions). ``Match.translated`` holds the translated template (``T × T``, NaN outside
+``T' × T'``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ..errors import InputError, ModelError
+from ..matchers.base import Match
+from ..matchers.common import check_pair, finish_match, input_status
+from ..matchers.kernels import zncc_surface
+from .contract import Contract, prepare, read_contract
+from .schedule import alphas_cumprod, ddim_step, ddim_timesteps, fixed_noise, timestep_embedding
+
+log = logging.getLogger("sarcoreg.dcdm")
+
+PROVIDERS = ("auto", "cuda", "cpu")
+LOOP_FILES = ("dcdm_condition.onnx", "dcdm_denoiser.onnx", "dcdm_decoder.onnx")
+UNROLLED_FILE = "dcdm_unrolled.onnx"
+MODEL_DIR_ENV = "SARCOREG_DCDM_DIR"
+
+
+def default_model_dir() -> Path:
+    """``$SARCOREG_DCDM_DIR`` if set, else ``models/onnx`` of this package."""
+    env = os.environ.get(MODEL_DIR_ENV)
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "models" / "onnx"
+
+
+def model_files(model_dir: Optional[str] = None) -> Tuple[str, List[Path]]:
+    """``(layout, paths)`` of the model in ``model_dir``; layout ``""`` when none is complete."""
+    base = Path(model_dir) if model_dir else default_model_dir()
+    loop = [base / f for f in LOOP_FILES]
+    if all(p.is_file() for p in loop):
+        return "loop", loop
+    if (base / UNROLLED_FILE).is_file():
+        return "unrolled", [base / UNROLLED_FILE]
+    return "", loop
+
+
+def available(model_dir: Optional[str] = None) -> bool:
+    """True when the ONNX files of a model exist (the registry lists ``dcdm`` only then)."""
+    return bool(model_files(model_dir)[0])
+
+
+def _choose_providers(provider: str, available_providers: List[str]) -> Tuple[List[str], str]:
+    """ONNX Runtime providers to ask for, and why the GPU is not among them (or ``""``)."""
+    has_cuda = "CUDAExecutionProvider" in available_providers
+    if provider == "cpu":
+        return ["CPUExecutionProvider"], "CPU requested"
+    if has_cuda:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"], ""
+    why = ("this onnxruntime build has no CUDA provider (install onnxruntime-gpu instead of onnxruntime "
+           "for a GPU)")
+    if provider == "cuda":
+        log.warning("CUDA requested but %s: running on CPU", why)
+        why = "CUDA requested but " + why
+    return ["CPUExecutionProvider"], why
+
+
+@dataclasses.dataclass(frozen=True)
+class Translation:
+    """What the model produced for one pair (arrays of the cropped sizes)."""
+
+    image: np.ndarray          # (T', T') translated template, normalised SAR units
+    att_raw: np.ndarray        # (h·w, ny·nx) head-averaged attention (queries × displacements)
+    att_cal: np.ndarray        # same after the calibration block
+    grid: Tuple[int, int, int, int]   # (h, w, ny, nx): query grid and displacement grid, cells
+
+
+def displacement_prior(tr: Translation, n_out: int) -> np.ndarray:
+    """The calibrated attention's displacement distribution on the pixel offsets ``(n_out, n_out)``.
+
+    Mean of ``att_cal`` over the template tokens → ``(ny, nx)`` over 8-px cells; a pixel
+    offset ``(i, j)`` reads it bilinearly at ``(i / 8, j / 8)``; scaled to a maximum of 1.
+    """
+    h, w, ny, nx = tr.grid
+    p = tr.att_cal.mean(axis=0).reshape(ny, nx).astype(np.float64)
+    pos = np.arange(n_out) / 8.0
+    r0 = np.clip(np.floor(pos).astype(int), 0, ny - 1)
+    r1 = np.clip(r0 + 1, 0, ny - 1)
+    fr = np.clip(pos - r0, 0, 1)
+    c0 = np.clip(np.floor(pos).astype(int), 0, nx - 1)
+    c1 = np.clip(c0 + 1, 0, nx - 1)
+    fc = np.clip(pos - c0, 0, 1)
+    rows = p[r0] * (1 - fr)[:, None] + p[r1] * fr[:, None]
+    out = rows[:, c0] * (1 - fc)[None] + rows[:, c1] * fc[None]
+    return (out / max(float(out.max()), 1e-12)).astype(np.float32)
+
+
+class DcdmMatcher:
+    """ONNX Runtime DCDM matcher (see the module doc).
+
+    ``provider``: ``auto`` (CUDA when this onnxruntime has it, else CPU), ``cuda`` or ``cpu``.
+    After construction ``provider`` is the provider actually used (``"cuda"`` or ``"cpu"``)
+    and ``provider_note`` says why the GPU is not used (empty when it is).
+    ``model_dir``: folder of the ONNX files (default ``default_model_dir()``).
+    ``threads``: intra-op threads (default: the cores, at most 4).
+    ``fuse_cfog`` and ``attention_prior`` default to the values stored with the model
+    (metadata ``matching``, chosen on the dev pairs), else 0.
+    ``fuse_cfog``: weight in ``[0, 1]`` of the CFOG descriptor surface mixed into the
+    translation's ZNCC surface (0: translation only).
+    ``attention_prior``: weight of the calibrated attention's displacement distribution
+    (mean over template tokens, interpolated from the 8-px cells to pixels, scaled to a
+    maximum of 1) added to the surface (0: off).
+    ``exclusion_radius_px``: radius around the peak ignored when looking for a rival peak.
+    """
+
+    name = "dcdm"
+
+    def __init__(self, provider: str = "auto", model_dir: Optional[str] = None, threads: Optional[int] = None,
+                 fuse_cfog: Optional[float] = None, attention_prior: Optional[float] = None,
+                 exclusion_radius_px: float = 4.0):
+        if provider not in PROVIDERS:
+            raise InputError(f"provider {provider!r} is unknown: use one of {', '.join(PROVIDERS)}")
+        layout, paths = model_files(model_dir)
+        if not layout:
+            raise ModelError(
+                f"DCDM model files are missing in {paths[0].parent} (expected {', '.join(LOOP_FILES)} or "
+                f"{UNROLLED_FILE}): run `sarcoreg export-onnx` or install the model, or use a classical "
+                "matcher (cfog)")
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise ModelError(f"onnxruntime is not installed ({exc}): pip install onnxruntime") from None
+        providers, note = _choose_providers(provider, ort.get_available_providers())
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = int(threads or max(1, min(4, os.cpu_count() or 1)))
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        # no busy-waiting between operators: on a small shared CPU spinning threads steal the
+        # cores from the numpy work (ZNCC) and from other processes
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.layout = layout
+        self.sessions: Dict[str, object] = {}
+        contracts = []
+        for p in paths:
+            try:
+                sess = ort.InferenceSession(str(p), sess_options=opts, providers=providers)
+            except Exception as exc:  # onnxruntime raises its own exception types
+                raise ModelError(f"{p}: cannot be loaded by onnxruntime ({exc}): re-export the model") from None
+            c = read_contract(sess.get_modelmeta().custom_metadata_map, str(p))
+            self.sessions[c.raw["graph"]] = sess
+            contracts.append(c)
+        versions = {c.model_version for c in contracts}
+        if len(versions) != 1:
+            raise ModelError(f"{paths[0].parent}: graphs of different model versions {sorted(versions)}: "
+                             "re-export all of them together")
+        self.contract: Contract = contracts[0]
+        self.model_version = self.contract.model_version
+        used = next(iter(self.sessions.values())).get_providers()
+        self.provider = "cuda" if used and used[0] == "CUDAExecutionProvider" else "cpu"
+        if self.provider == "cpu" and not note:
+            note = "the CUDA provider failed to start (see the onnxruntime log): running on CPU"
+        self.provider_note = note
+        self.threads = opts.intra_op_num_threads
+        # the surface fusion weights chosen on the dev pairs travel in the metadata ("matching")
+        try:
+            tuned = json.loads(self.contract.raw.get("matching", "{}"))
+        except ValueError:
+            raise ModelError(f"{paths[0]}: metadata 'matching' is not JSON: re-export the model") from None
+        self.fuse_cfog = float(tuned.get("fuse_cfog", 0.0) if fuse_cfog is None else fuse_cfog)
+        self.attention_prior = float(tuned.get("attention_prior", 0.0) if attention_prior is None else attention_prior)
+        if not 0.0 <= self.fuse_cfog <= 1.0 or not self.attention_prior >= 0.0:
+            raise InputError(f"fuse_cfog {self.fuse_cfog} must be in [0, 1] and attention_prior "
+                             f"{self.attention_prior} >= 0")
+        self.exclusion_radius_px = float(exclusion_radius_px)
+        s = self.contract.schedule
+        self._abar = alphas_cumprod(s)
+        self._steps = ddim_timesteps(s)
+        self._embs = timestep_embedding(self._steps, self.contract.time_dim)
+        self._cfog = None
+        log.info("DCDM %s (%s layout) on %s%s", self.model_version, layout, self.provider,
+                 f" ({note})" if note else "")
+
+    # ----------------------------------------------------------------- translation
+    def _sizes(self, t: int, r: int) -> Tuple[int, int, int]:
+        """``(T', R', pad)``: template side used, reference side used, zero padding added."""
+        grid, stride = self.contract.grid_px, self.contract.stride_px
+        t_used = (t // grid) * grid
+        if t_used < grid:
+            raise InputError(f"template {t} px is smaller than the model grid {grid} px")
+        r_used = t_used + ((r - t_used) // stride) * stride
+        need = t_used + (self.contract.min_search_cells - 1) * stride
+        pad = max(0, need - r_used)
+        return t_used, r_used, pad
+
+    def translate(self, template: np.ndarray, reference: np.ndarray) -> Translation:
+        """Run the model on a raw template (optical grey) and reference (SAR dB), square."""
+        t_used, r_used, pad = self._sizes(template.shape[0], reference.shape[0])
+        tm = prepare(template)[:t_used, :t_used][None, None]
+        rf = prepare(reference)[:r_used, :r_used]
+        if pad:
+            rf = np.pad(rf, ((0, pad), (0, pad)))
+        rf = np.ascontiguousarray(rf[None, None])
+        h = t_used // self.contract.stride_px
+        x_T = fixed_noise((self.contract.latent_ch, h, h), self.contract.schedule)[None]
+        if self.layout == "unrolled":
+            image, att_raw, att_cal = self.sessions["unrolled"].run(None, {"template": tm, "reference": rf, "x_T": x_T})
+        else:
+            opt_feat, attended, att_raw, att_cal = self.sessions["condition"].run(
+                None, {"template": tm, "reference": rf})
+            x = x_T
+            for i, t in enumerate(self._steps):
+                (x0,) = self.sessions["denoiser"].run(
+                    None, {"x_t": x, "t_emb": self._embs[i:i + 1], "opt_feat": opt_feat, "attended": attended})
+                abar_prev = float(self._abar[self._steps[i + 1]]) if i + 1 < len(self._steps) else 1.0
+                x = ddim_step(x, x0, float(self._abar[t]), abar_prev).astype(np.float32)
+            (image,) = self.sessions["decoder"].run(None, {"latent": x})
+        hr = rf.shape[-1] // self.contract.stride_px
+        n = hr - h + 1
+        return Translation(image[0, 0], att_raw[0], att_cal[0], (h, h, n, n))
+
+    # ----------------------------------------------------------------- matching
+    def match(self, template: np.ndarray, reference: np.ndarray) -> Match:
+        start = time.perf_counter()
+        t, r = check_pair(template, reference)
+        if t.shape[0] != t.shape[1] or r.shape[0] != r.shape[1]:
+            return Match.failed(f"shape: dcdm needs square windows, got {t.shape} and {r.shape}",
+                                time.perf_counter() - start)
+        reason = input_status(t, r)
+        if reason:
+            return Match.failed(reason, time.perf_counter() - start)
+        try:
+            tr = self.translate(t, r)
+        except InputError as exc:
+            return Match.failed(f"size: {exc}", time.perf_counter() - start)
+        t_used = tr.image.shape[0]
+        translated = tr.image.astype(np.float32).copy()
+        translated[~np.isfinite(t[:t_used, :t_used])] = np.nan
+        ref_prepared = prepare(r)
+        ref_prepared[~np.isfinite(r)] = np.nan
+        n_out = r.shape[0] - t.shape[0] + 1
+        surface = zncc_surface(translated, ref_prepared)[:n_out, :n_out]
+        if self.fuse_cfog > 0:
+            surface = (1 - self.fuse_cfog) * surface + self.fuse_cfog * self._cfog_surface(t, r)
+        if self.attention_prior > 0:
+            surface = surface + self.attention_prior * displacement_prior(tr, n_out)
+        m = finish_match(surface.astype(np.float32), self.exclusion_radius_px, start)
+        full = np.full(t.shape, np.nan, dtype=np.float32)
+        full[:t_used, :t_used] = tr.image
+        return dataclasses.replace(m, translated=full, seconds=time.perf_counter() - start)
+
+    def _cfog_surface(self, template: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        if self._cfog is None:
+            from ..matchers import get_matcher
+            self._cfog = get_matcher("cfog")
+        m = self._cfog.match(template, reference)
+        if m.similarity is None:
+            return np.zeros((reference.shape[0] - template.shape[0] + 1,) * 2, dtype=np.float32)
+        return np.nan_to_num(m.similarity, nan=0.0)
