@@ -35,7 +35,7 @@ from typing import Dict, List, Optional, Tuple
 
 from . import outputs as out
 from .config import CoregConfig
-from .coregister import ENGINE_VERSION
+from .report import ENGINE_VERSION
 from .errors import InputError, OutputError
 
 MANIFEST = "batch_manifest.json"

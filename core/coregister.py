@@ -1,41 +1,38 @@
 """Co-register one optical/SAR scene pair: the engine behind CLI, batch, Processing and dock.
 
-    prepare()        validate inputs, lay the working grid and the windows   (no pixels read)
-    match_window()   read one window pair and match it                       (pure of outputs)
-    build_tiepoints()turn window results into tie points (P, Q, shifts)
-    flag_outliers()  the three outlier levels and the global fit
-    coregister()     all of the above plus the outputs, staged and moved into place
+    prepare()            validate inputs, lay the working grid and the windows (no pixels read)
+    with_coarse_offset() coarse pre-alignment for offsets beyond the search radius
+    match_window()       read one window pair and match it (writes nothing)
+    coregister()         all of it, plus tie points and outlier flags (core.tiepoints),
+                         the outputs (core.outputs, core.report), staged and moved into place
 """
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
-
-from . import outputs as out
 from . import coarse as coarse_pass
+from . import outputs as out
 from .coarse import CoarseOffset
 from .config import CoregConfig
 from .errors import InputError
 from .feedback import Feedback, NullFeedback, check_cancel
 from .grid import WorkingGrid, build_working_grid
 from .matchers.base import Match, Matcher
-from .outliers import GlobalFit, local_outliers, ransac_fit
 from .raster import (RasterInfo, SceneSource, check_dtype, default_optical_bands,
                      describe, guess_sar_kind, stack_band_files)
+from .report import build_report
 from .results import CoregResult, TiePoint, WindowResult
 from .staging import OutputStage
+from .tiepoints import build_tiepoint, flag_outliers
 from .tiling import Window, lay_windows, nodata_fraction
 
 log = logging.getLogger("sarcoreg.coregister")
 
-ENGINE_VERSION = "0.1.0"
 PathLike = Union[str, os.PathLike]
 
 
@@ -184,80 +181,6 @@ def iter_matches(scene: Scene, windows: Sequence[Window], matcher: Matcher, conf
                 f.cancel()
 
 
-def _azimuth_deg(dx: float, dy: float) -> float:
-    if not (math.isfinite(dx) and math.isfinite(dy)) or (dx == 0 and dy == 0):
-        return 0.0 if math.isfinite(dx) else float("nan")
-    return math.degrees(math.atan2(dx, dy)) % 360.0
-
-
-def build_tiepoint(idx: int, res: WindowResult, grid: WorkingGrid, matcher_name: str, sim_name: str,
-                   sar_offset_px: Tuple[int, int] = (0, 0)) -> TiePoint:
-    """P = template centre; Q = P + the matched offset (+ the coarse offset), PRODUCT convention."""
-    w, m = res.window, res.match
-    rc, cc = w.template_centre
-    x_opt, y_opt = (float(v) for v in grid.pixel_to_map(rc, cc))
-    dy_px = m.row - w.margin_px + sar_offset_px[0]
-    dx_px = m.col - w.margin_px + sar_offset_px[1]
-    dx_m, dy_m = dx_px * grid.pixel_m, -dy_px * grid.pixel_m
-    return TiePoint(
-        id=idx, win_row=w.win_row, win_col=w.win_col, x_opt=x_opt, y_opt=y_opt,
-        x_sar=x_opt + dx_m, y_sar=y_opt + dy_m, dx_px=float(dx_px), dy_px=float(dy_px),
-        dx_m=float(dx_m), dy_m=float(dy_m), shift_m=float(math.hypot(dx_m, dy_m)),
-        angle_deg=_azimuth_deg(dx_m, dy_m), score=float(m.score), confidence=float(m.confidence),
-        outlier=0 if m.ok else 1, outlier_reason="" if m.ok else f"no_match:{m.status}",
-        matcher=matcher_name, similarity=sim_name)
-
-
-def flag_outliers(tiepoints: List[TiePoint], config: CoregConfig, pixel_m: float,
-                  sar_offset_px: Tuple[int, int] = (0, 0)) -> Tuple[List[TiePoint], GlobalFit]:
-    """Flag (never drop) outliers in three levels; see ``core.outliers``.
-
-    1. the matcher's verdict: failed, peak on the search edge, confidence below threshold;
-    2. residual above ``ransac_threshold_px`` from the robust global fit (gross errors);
-    3. shift more than ``local_threshold_px`` from the median of neighbouring windows.
-    """
-    edge = config.search_radius_px - 0.5
-    flagged: List[TiePoint] = []
-    for t in tiepoints:
-        if t.outlier:
-            flagged.append(t)
-        elif max(abs(t.dx_px - sar_offset_px[1]), abs(t.dy_px - sar_offset_px[0])) >= edge:
-            flagged.append(replace(t, outlier=1, outlier_reason="search_edge"))
-        elif t.confidence < config.min_confidence:
-            flagged.append(replace(t, outlier=1, outlier_reason="low_confidence"))
-        else:
-            flagged.append(t)
-    cand = [i for i, t in enumerate(flagged) if not t.outlier]
-    # fit P -> Q with map axes scaled to working-grid pixels, so the threshold is in pixels
-    src = np.array([[flagged[i].x_opt, flagged[i].y_opt] for i in cand]).reshape(-1, 2) / pixel_m
-    dst = np.array([[flagged[i].x_sar, flagged[i].y_sar] for i in cand]).reshape(-1, 2) / pixel_m
-    fit = ransac_fit(src, dst, config.ransac_threshold_px, config.ransac_iterations, config.seed)
-    for k, i in enumerate(cand):
-        if not fit.inliers[k]:
-            flagged[i] = replace(flagged[i], outlier=1, outlier_reason="ransac")
-    # level 3: local consistency, for shifts that vary over the scene (terrain, SAR geometry)
-    kept = [i for i in cand if not flagged[i].outlier]
-    cells = np.array([[flagged[i].win_row, flagged[i].win_col] for i in kept], float).reshape(-1, 2)
-    shifts = np.array([[flagged[i].dx_px, flagged[i].dy_px] for i in kept]).reshape(-1, 2)
-    for k in np.flatnonzero(local_outliers(cells, shifts, config.local_threshold_px)):
-        flagged[kept[k]] = replace(flagged[kept[k]], outlier=1, outlier_reason="local")
-    return flagged, fit
-
-
-def _shift_stats(tiepoints: Sequence[TiePoint]) -> dict:
-    inl = [t for t in tiepoints if not t.outlier and t.matched]
-    if not inl:
-        return {"n": 0}
-    dx = np.array([t.dx_m for t in inl])
-    dy = np.array([t.dy_m for t in inl])
-    dxp = np.array([t.dx_px for t in inl])
-    dyp = np.array([t.dy_px for t in inl])
-    return {"n": len(inl), "median_dx_m": float(np.median(dx)), "median_dy_m": float(np.median(dy)),
-            "median_dx_px": float(np.median(dxp)), "median_dy_px": float(np.median(dyp)),
-            "std_dx_m": float(dx.std()), "std_dy_m": float(dy.std()),
-            "mean_shift_m": float(np.hypot(dx, dy).mean())}
-
-
 WindowRunner = Callable[[Scene, Sequence[Window], Matcher, CoregConfig, Feedback], Iterable[WindowResult]]
 
 
@@ -331,7 +254,7 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
                 log.warning("sar_corrected.tif not written: %s", exc)
                 warp_info = {"method": config.warp, "written": False, "reason": str(exc)}
         t_write = time.perf_counter()
-        report = _report(scene, config, matcher, results, tiepoints, fit, warp_info,
+        report = build_report(scene, config, matcher, results, tiepoints, fit, warp_info,
                          {"prepare_s": t_prep - t_start, "match_s": t_match - t_prep,
                           "write_s": t_write - t_match, "total_s": t_write - t_start,
                           "seconds_per_window": (t_match - t_prep) / max(1, n)},
@@ -341,42 +264,3 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
         stage.commit()
     feedback.set_progress(100.0)
     return CoregResult(os.fspath(outdir), tiepoints, report)
-
-
-def _report(scene: Scene, config: CoregConfig, matcher: Matcher, results: Sequence[WindowResult],
-            tiepoints: Sequence[TiePoint], fit: GlobalFit, warp_info, timings: dict, optical, sar) -> dict:
-    skipped = [r for r in results if r.skipped]
-    reasons: dict = {}
-    for t in tiepoints:
-        if t.outlier:
-            key = t.outlier_reason.split(":")[0]
-            reasons[key] = reasons.get(key, 0) + 1
-    return {
-        "engine_version": ENGINE_VERSION,
-        "inputs": {"optical": [os.fspath(p) for p in optical] if isinstance(optical, (list, tuple)) else os.fspath(optical),
-                   "sar": os.fspath(sar)},
-        "crs": {k: scene.facts[k] for k in ("optical_crs", "sar_crs", "working_crs")},
-        "grid": scene.grid.to_dict(),
-        "radiometry": {"optical_bands": scene.facts["optical_bands"], "sar_band": scene.facts["sar_band"],
-                       "sar_kind": scene.facts["sar_kind"]},
-        "native_pixel_m": {"optical": scene.facts["optical_pixel_m"], "sar": scene.facts["sar_pixel_m"]},
-        "config": config.to_dict(),
-        "matcher": {"name": matcher.name, "version": getattr(matcher, "version", ENGINE_VERSION),
-                    "model_version": getattr(matcher, "model_version", None)},
-        "runtime": {"provider": getattr(matcher, "provider", "numpy-cpu"),
-                    "provider_note": getattr(matcher, "provider_note", "")},
-        "counts": {"windows": len(results), "skipped": len(skipped),
-                   "matched": sum(1 for t in tiepoints if t.outlier_reason.split(":")[0] != "no_match"),
-                   "failed": reasons.get("no_match", 0),
-                   "outliers": sum(1 for t in tiepoints if t.outlier), "inliers": sum(1 for t in tiepoints if not t.outlier),
-                   "outlier_reasons": reasons},
-        "skipped_windows": [{"win_row": r.window.win_row, "win_col": r.window.win_col, "reason": r.skipped,
-                             "nodata_optical": round(r.nodata_optical, 3), "nodata_sar": round(r.nodata_sar, 3)}
-                            for r in skipped],
-        "coarse_offset": dict(scene.coarse.to_dict(), dy_m=-scene.coarse.dy_px * scene.grid.pixel_m,
-                              dx_m=scene.coarse.dx_px * scene.grid.pixel_m),
-        "global_fit": dict(fit.to_dict(), frame="working-grid pixels, (x, y) map axes scaled by 1/pixel_m"),
-        "shift": _shift_stats(tiepoints),
-        "warp": warp_info,
-        "timings": timings,
-    }

@@ -11,7 +11,7 @@ import os
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 
 from .grid import WorkingGrid, srs_from_wkt, transformer
 from .results import TIEPOINT_FIELDS, TiePoint

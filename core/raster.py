@@ -9,7 +9,6 @@ full copy, so memory stays bounded by a few windows whatever the scene size.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import uuid

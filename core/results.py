@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 from .matchers.base import Match
 from .tiling import Window
