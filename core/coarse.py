@@ -94,4 +94,5 @@ def estimate(optical, sar, grid: WorkingGrid, search_radius_px: int, matcher) ->
     note = ("applied" if big and sure else
             "not applied: smaller than half the search radius" if not big else
             f"not applied: confidence {m.confidence:.2f} < {MIN_CONFIDENCE}")
-    return CoarseOffset(dy, dx, factor, float(m.confidence), big and sure, note)
+    # rounded: the last digits depend on the BLAS thread count, the report must not
+    return CoarseOffset(dy, dx, factor, round(float(m.confidence), 4), big and sure, note)
