@@ -48,6 +48,7 @@ def main() -> int:
     ap.add_argument("-o", "--outdir", default=str(REPO / "build" / "la_check"))
     ap.add_argument("--matcher", default="auto")
     ap.add_argument("--extra", default="", help="extra options for sarcoreg coregister")
+    ap.add_argument("--score-only", action="store_true", help="score an existing OUTDIR/result again")
     args = ap.parse_args()
 
     folder = Path(args.data) / "s1s2_la" / args.tile
@@ -60,7 +61,7 @@ def main() -> int:
     cmd = [sys.executable, "-m", "sarcoreg", "coregister", str(opt_vrt), shifted, "-o", str(res_dir),
            "--matcher", args.matcher, "--overwrite"] + args.extra.split()
     t0 = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(["true"] if args.score_only else cmd, capture_output=True, text=True)
     wall = time.time() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     if proc.returncode != 0:
@@ -84,6 +85,15 @@ def main() -> int:
                 return tid
         return None
 
+    def inside_one_pair(x, y):
+        """Whether the whole template lies in one pair (the truth is one shift per pair)."""
+        col, row = (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]
+        return any(xo <= col - half_px and col + half_px <= xo + xs and yo <= row - half_px and row + half_px <= yo + ys
+                   for _tid, xo, yo, xs, ys in rects)
+
+    rep0 = json.loads((res_dir / "report.json").read_text())
+    half_px = rep0["config"]["template_px"] / 2 * rep0["grid"]["pixel_m"] / pixel_m  # in mosaic pixels
+
     vec = ogr.Open(str(res_dir / "tiepoints.gpkg"))
     lyr = vec.GetLayer("tiepoints")
     rows = []
@@ -99,6 +109,7 @@ def main() -> int:
         truth = np.array(args.shift) + np.array(res)
         err_px = float(np.hypot(f["dx_m"] - truth[0], f["dy_m"] - truth[1]) / pixel_m)
         rows.append(dict(matched=True, scored=True, outlier=f["outlier"], err_px=err_px,
+                         one_pair=inside_one_pair(f["x_opt"], f["y_opt"]),
                          ddx=(f["dx_m"] - truth[0]) / pixel_m, ddy=(f["dy_m"] - truth[1]) / pixel_m))
     del lyr, vec
     scored = [r for r in rows if r.get("scored")]
@@ -113,6 +124,12 @@ def main() -> int:
         "inliers_within_2px": float(np.mean([r["err_px"] <= 2 for r in inl])) if inl else None,
         "inlier_median_error_px": float(np.hypot(np.median([r["ddx"] for r in inl]),
                                                  np.median([r["ddy"] for r in inl]))) if inl else None,
+        "one_pair_matched": sum(r["one_pair"] for r in scored),
+        "one_pair_matched_within_2px": float(np.mean([r["err_px"] <= 2 for r in scored if r["one_pair"]]))
+        if any(r["one_pair"] for r in scored) else None,
+        "one_pair_inliers": sum(r["one_pair"] for r in inl),
+        "one_pair_inliers_within_2px": float(np.mean([r["err_px"] <= 2 for r in inl if r["one_pair"]]))
+        if any(r["one_pair"] for r in inl) else None,
         "matched_error_px_quantiles_25_50_75_90": [round(float(q), 2) for q in np.percentile(
             [r["err_px"] for r in scored], [25, 50, 75, 90])] if scored else None,
         "matched_within_5px": float(np.mean([r["err_px"] <= 5 for r in scored])) if scored else None,
