@@ -1,0 +1,122 @@
+"""``sarcoreg train``, ``sarcoreg export-onnx`` and ``sarcoreg explain``.
+
+``register(subparsers)`` adds the three sub-commands to the ``sarcoreg`` command line. torch
+is imported only when one of them runs, so the CLI works without it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_OUT = os.path.join("build", "dcdm")
+ONNX_DIR = Path(__file__).resolve().parent / "onnx"
+
+
+def _echo(text: str) -> None:
+    print(text, flush=True)
+
+
+def cmd_train(args) -> int:
+    from .dcdm.config import PRESETS, TrainConfig
+    from .dcdm.train import train
+
+    if args.preset not in PRESETS:
+        _echo(f"preset {args.preset!r} is unknown: use one of {', '.join(PRESETS)}")
+        return 2
+    tcfg = TrainConfig(window_px=args.window, template_px=args.template, batch=args.batch, seed=args.seed,
+                       steps=args.steps)
+    best = train(args.data, args.out, args.preset, tcfg, time_budget_min=args.time_budget_min,
+                 checkpoint_every=args.checkpoint_every, resume=args.resume, log=_echo,
+                 dev_every=args.dev_every, init_ae=args.init_ae, threads=args.threads)
+    _echo(f"best checkpoint: {best}\nnext: sarcoreg export-onnx {best}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .dcdm.export import export
+    from .dcdm.train import load_model
+
+    model, ck = load_model(args.checkpoint)
+    metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {"dev": ck.get("history", [])[-1:]}
+    matching = json.loads(args.matching) if args.matching else {}
+    paths = export(model, ck, args.out, args.window, args.template, args.layout, metrics, matching)
+    total = sum(p.stat().st_size for p in paths)
+    trainable, frozen = model.parameter_counts()
+    _echo(f"{model.cfg.preset}: {trainable:,} trainable + {frozen:,} frozen parameters")
+    for p in paths:
+        _echo(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB)")
+    _echo(f"total {total / 1e6:.1f} MB")
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from .dcdm.explain import explain_pair, explain_sample
+
+    if args.template and args.reference:
+        out = explain_pair(args.template, args.reference, args.out, model_dir=args.model_dir,
+                           sar_kind=args.sar_kind)
+    else:
+        out = explain_sample(args.data, args.out, index=args.sample, window_px=args.window,
+                             template_px=args.template_px, split=args.split, model_dir=args.model_dir)
+    _echo(f"wrote {out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``train``, ``export-onnx`` and ``explain`` to an argparse ``subparsers``."""
+    default_data = os.path.join("..", "shared", "data")
+    t = subparsers.add_parser("train", help="train the DCDM model (needs torch)")
+    t.add_argument("--data", default=default_data, help="folder of co-registered pairs (default ../shared/data)")
+    t.add_argument("--out", default=DEFAULT_OUT, help=f"checkpoint folder (default {DEFAULT_OUT})")
+    t.add_argument("--preset", default="cpu", help="cpu (small, trains on CPU) or paper (~21 M parameters)")
+    t.add_argument("--time-budget-min", type=float, default=60.0, help="stop after this many minutes (default 60)")
+    t.add_argument("--checkpoint-every", type=int, default=25, help="write last.pt every N steps (default 25)")
+    t.add_argument("--dev-every", type=int, default=100, help="score the dev pairs every N steps (default 100)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    t.add_argument("--window", type=int, default=160, help="training reference window px (default 160)")
+    t.add_argument("--template", type=int, default=96, help="training template px (default 96)")
+    t.add_argument("--batch", type=int, default=4)
+    t.add_argument("--steps", type=int, default=100000, help="at most this many denoiser steps")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=None, help="torch threads (default: half the cores)")
+    t.add_argument("--init-ae", default=None, help="reuse the auto-encoder of this checkpoint (skip its training)")
+    t.set_defaults(func=cmd_train)
+
+    e = subparsers.add_parser("export-onnx", help="export a DCDM checkpoint to ONNX (needs torch and onnx)")
+    e.add_argument("checkpoint", help="a .pt checkpoint written by `sarcoreg train`")
+    e.add_argument("--out", default=str(ONNX_DIR), help="output folder (default: the package's models/onnx)")
+    e.add_argument("--layout", default="unrolled", choices=("loop", "unrolled"),
+                   help="unrolled: one graph with the 5 DDIM steps inside (default, 10-15 %% faster "
+                        "with 2 threads); loop: condition/denoiser/decoder graphs driven by the numpy "
+                        "DDIM loop of core.dcdm")
+    e.add_argument("--window", type=int, default=512, help="window px the export is checked at (default 512)")
+    e.add_argument("--template", type=int, default=384, help="template px the export is checked at (default 384)")
+    e.add_argument("--metrics", default=None, help="JSON file of validation metrics to store in the metadata")
+    e.add_argument("--matching", default=None,
+                   help='surface fusion chosen on the dev pairs, JSON, e.g. \'{"fuse_cfog": 0.35, "attention_prior": 0.1}\'')
+    e.set_defaults(func=cmd_export)
+
+    x = subparsers.add_parser("explain", help="one PNG: template, translation, SAR window, attention "
+                                              "before/after calibration, similarity map")
+    x.add_argument("-o", "--out", required=True, help="output PNG")
+    x.add_argument("--template", dest="template", default=None, help="optical template image (grey or RGB)")
+    x.add_argument("--reference", default=None, help="SAR reference image (larger than the template)")
+    x.add_argument("--sar-kind", default="amplitude", help="SAR pixel kind of --reference: amplitude, power or db")
+    x.add_argument("--data", default=default_data, help="pairs for --sample (default ../shared/data)")
+    x.add_argument("--sample", type=int, default=0, help="index of a protocol sample (default 0)")
+    x.add_argument("--split", default="val")
+    x.add_argument("--window", type=int, default=512)
+    x.add_argument("--template-px", type=int, default=384)
+    x.add_argument("--model-dir", default=None, help="folder of the ONNX model (default: installed model)")
+    x.set_defaults(func=cmd_explain)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="sarcoreg-models")
+    register(parser.add_subparsers(dest="command", required=True))
+    ns = parser.parse_args()
+    sys.exit(ns.func(ns))

@@ -1,0 +1,365 @@
+"""The DCDM network in PyTorch: auto-encoder, feature encoders, conditional denoiser with
+gated dynamic sparse cross-attention and the Attention Calibration Block (ACB).
+
+Shapes: images are ``(B, 1, H, W)`` float32, normalised (zero mean, unit variance, NaN → 0);
+latents and features are on the stride-8 grid ``(B, C, H/8, W/8)``. The template is
+``T × T`` and the SAR reference ``R × R``; with ``h = T/8`` and ``Hr = R/8`` a template token
+``(y, x)`` may attend to the reference tokens ``(y + dy, x + dx)`` for ``dy, dx`` in
+``[0, Hr - h]`` (the search window: the template's top-left cell can sit anywhere in it).
+A displacement ``(dy, dx)`` in cells is a top-left offset of ``8·(dy, dx)`` reference pixels.
+The attention is returned as a cost volume ``(B, h·w, ny·nx)`` (query-major, displacement
+row-major) with ``ny = Hr - h + 1``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .config import DcdmConfig
+
+
+def _conv(ci: int, co: int, stride: int = 1, k: int = 3) -> nn.Conv2d:
+    return nn.Conv2d(ci, co, k, stride, k // 2)
+
+
+def _groups(c: int) -> int:
+    for g in (8, 4, 2):
+        if c % g == 0:
+            return g
+    return 1
+
+
+class PlainRes(nn.Module):
+    """``x + conv(silu(conv(silu(x))))`` (no normalisation: used in the auto-encoder)."""
+
+    def __init__(self, c: int):
+        super().__init__()
+        self.c1, self.c2 = _conv(c, c), _conv(c, c)
+
+    def forward(self, x):
+        return x + self.c2(F.silu(self.c1(F.silu(x))))
+
+
+class TimeRes(nn.Module):
+    """Residual block with GroupNorm and a timestep-conditioned shift of the features."""
+
+    def __init__(self, c: int, emb: int):
+        super().__init__()
+        self.n1, self.n2 = nn.GroupNorm(_groups(c), c), nn.GroupNorm(_groups(c), c)
+        self.c1, self.c2 = _conv(c, c), _conv(c, c)
+        self.emb = nn.Linear(emb, c)
+
+    def forward(self, x, emb):
+        h = self.c1(F.silu(self.n1(x)))
+        h = h + self.emb(emb)[:, :, None, None]
+        return x + self.c2(F.silu(self.n2(h)))
+
+
+def _gauss_taps(sigma: float) -> torch.Tensor:
+    r = max(1, int(math.ceil(2.5 * sigma)))
+    x = torch.arange(-r, r + 1, dtype=torch.float32)
+    g = torch.exp(-0.5 * (x / sigma) ** 2)
+    return g / g.sum()
+
+
+class StructureStem(nn.Module):
+    """Fixed structural channels in front of a feature encoder (a CFOG-like prior).
+
+    From a 1-channel image: light Gaussian pre-smoothing (sigma 0.7 px), central-difference
+    gradient ``g``, the structure-tensor channels ``(g_r², g_c², g_r·g_c) / |g|`` (gradient
+    orientation, weighted by magnitude, sign-free so that optical edges and SAR edges of
+    either contrast agree), smoothed (sigma 1 px) and normalised per pixel by
+    ``sqrt(|c|² + mean|c|²)``. Returns the image and the three channels, ``(B, 4, H, W)``.
+    No learned weights: it gives the encoders a modality-independent start, so that the
+    cross-attention learns in minutes rather than hours on a CPU.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("pre", _gauss_taps(0.7))
+        self.register_buffer("post", _gauss_taps(1.0))
+        diff = torch.tensor([-0.5, 0.0, 0.5])
+        self.register_buffer("diff", diff)
+
+    @staticmethod
+    def _sep(x, taps, c: int):
+        k = taps.numel()
+        x = F.pad(x, (k // 2, k // 2, k // 2, k // 2), mode="replicate")
+        x = F.conv2d(x, taps.view(1, 1, k, 1).expand(c, 1, k, 1).contiguous(), groups=c)
+        return F.conv2d(x, taps.view(1, 1, 1, k).expand(c, 1, 1, k).contiguous(), groups=c)
+
+    def forward(self, x):
+        s = self._sep(x, self.pre, 1)
+        p = F.pad(s, (1, 1, 1, 1), mode="replicate")
+        g_r = F.conv2d(p, self.diff.view(1, 1, 3, 1))[:, :, :, 1:-1]
+        g_c = F.conv2d(p, self.diff.view(1, 1, 1, 3))[:, :, 1:-1, :]
+        mag = torch.sqrt(g_r * g_r + g_c * g_c + 1e-6)
+        c = torch.cat([g_r * g_r, g_c * g_c, g_r * g_c], 1) / mag
+        c = self._sep(c, self.post, 3)
+        norm = torch.sqrt((c * c).sum(1, keepdim=True))
+        c = c / torch.sqrt(norm * norm + norm.mean(dim=(1, 2, 3), keepdim=True) ** 2 + 1e-6)
+        return torch.cat([x, c], 1)
+
+
+class Encoder(nn.Module):
+    """1-channel image → ``out_ch`` channels at stride 8 (three stride-2 levels).
+
+    ``multi_grained``: the stride-2 and stride-4 levels are average-pooled to stride 8 and
+    joined to the last level before the output projection (fine + coarse evidence per token).
+    """
+
+    def __init__(self, widths: Tuple[int, int, int], out_ch: int, n_res: int = 1, multi_grained: bool = False,
+                 fast_stem: bool = False, structure: bool = False):
+        super().__init__()
+        # fast_stem: the stem itself has stride 2 (no full-resolution layer, ~3x cheaper)
+        self.structure = StructureStem() if structure else None
+        self.stem = _conv(4 if structure else 1, widths[0], 2 if fast_stem else 1)
+        levels, prev = [], widths[0]
+        for i, w in enumerate(widths):
+            first = fast_stem and i == 0
+            n = 0 if first else n_res
+            levels.append(nn.Sequential(_conv(prev, w, 1 if first else 2), *[PlainRes(w) for _ in range(n)]))
+            prev = w
+        self.levels = nn.ModuleList(levels)
+        self.multi = multi_grained
+        cin = sum(widths) if multi_grained else widths[-1]
+        self.out = nn.Conv2d(cin, out_ch, 1)
+
+    def forward(self, x):
+        if self.structure is not None:
+            x = self.structure(x)
+        h = self.stem(x)
+        outs = []
+        for level in self.levels:
+            h = level(h)
+            outs.append(h)
+        if self.multi:
+            h = torch.cat([F.avg_pool2d(outs[0], 4), F.avg_pool2d(outs[1], 2), outs[2]], 1)
+        return self.out(F.silu(h))
+
+
+class Decoder(nn.Module):
+    """Latent at stride 8 → 1-channel image (nearest upsampling + convolutions)."""
+
+    def __init__(self, widths: Tuple[int, int, int], latent_ch: int, n_res: int = 1):
+        super().__init__()
+        w = list(widths)[::-1]
+        self.inp = _conv(latent_ch, w[0])
+        ups, prev = [], w[0]
+        for c in w:
+            ups.append(nn.Sequential(*[PlainRes(prev) for _ in range(n_res)], _conv(prev, c)))
+            prev = c
+        self.ups = nn.ModuleList(ups)
+        self.out = _conv(prev, 1)
+
+    def forward(self, z):
+        h = self.inp(z)
+        for up in self.ups:
+            h = up(F.interpolate(h, scale_factor=2.0, mode="nearest"))
+        return self.out(F.silu(h))
+
+
+class AutoEncoder(nn.Module):
+    """The frozen latent space: ``encode`` (B,1,H,W) → (B,C,H/8,W/8), ``decode`` back.
+
+    ``latent_scale`` (a buffer) makes the latent of SAR patches about unit variance; it is
+    applied inside ``encode`` / ``decode``.
+    """
+
+    def __init__(self, cfg: DcdmConfig):
+        super().__init__()
+        self.enc = Encoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res)
+        self.dec = Decoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res)
+        self.register_buffer("latent_scale", torch.ones(()))
+
+    def encode(self, x):
+        return self.enc(x) * self.latent_scale
+
+    def decode(self, z):
+        return self.dec(z / self.latent_scale)
+
+
+def displacement_index(h: int, w: int, hr: int, wr: int, device=None) -> torch.Tensor:
+    """Flat reference-token index of every (query, displacement), int64 ``(h·w·ny·nx,)``.
+
+    Query ``(y, x)`` with displacement ``(dy, dx)`` reads reference token ``(y + dy, x + dx)``
+    of a ``hr × wr`` grid; ``ny = hr - h + 1``, ``nx = wr - w + 1``.
+    """
+    ny, nx = hr - h + 1, wr - w + 1
+    qy = torch.arange(h, device=device).view(h, 1, 1, 1)
+    qx = torch.arange(w, device=device).view(1, w, 1, 1)
+    dy = torch.arange(ny, device=device).view(1, 1, ny, 1)
+    dx = torch.arange(nx, device=device).view(1, 1, 1, nx)
+    return ((qy + dy) * wr + (qx + dx)).reshape(-1)
+
+
+class CalibrationBlock(nn.Module):
+    """Attention Calibration Block on the head-averaged attention ``A`` ``(B, Q, D)``.
+
+    ``A`` is a cost volume over queries ``(y, x)`` × displacements ``(dy, dx)``. Its log is
+    corrected by (1) a small 2-D convolution over the displacement plane of each query
+    (sharpens or removes isolated wrong modes), (2) a small 2-D convolution over the query
+    plane of each displacement (a translation shifts every query alike, so neighbours
+    agree), and (3) a global displacement prior, the log of the attention mass of each
+    displacement summed over all queries. Residual on the log, then re-softmax.
+    """
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.disp = nn.Sequential(_conv(1, hidden), nn.SiLU(), _conv(hidden, 1))
+        self.space = nn.Sequential(_conv(1, hidden), nn.SiLU(), _conv(hidden, 1))
+        self.gains = nn.Parameter(torch.tensor([1.0, 1.0, 0.5]))
+
+    def forward(self, att, h: int, w: int, ny: int, nx: int):
+        b, q, d = att.shape
+        logp = torch.log(att + 1e-4)
+        dd = self.disp(logp.reshape(b * q, 1, ny, nx)).reshape(b, q, d)
+        sp = logp.transpose(1, 2).reshape(b * d, 1, h, w)
+        ss = self.space(sp).reshape(b, d, q).transpose(1, 2)
+        prior = torch.log(att.mean(dim=1, keepdim=True) + 1e-4)
+        g = self.gains
+        return torch.softmax(logp + g[0] * dd + g[1] * ss + g[2] * prior, dim=-1)
+
+
+class SparseCrossAttention(nn.Module):
+    """Dynamic sparse cross-attention from template tokens to reference tokens.
+
+    Structured sparsity: a query sees only the reference tokens of its search window
+    (``displacement_index``). Dynamic sparsity: only the ``top_k`` largest logits per query
+    and head survive. The head-averaged attention is calibrated (``CalibrationBlock``) and the
+    calibrated attention aggregates the values. Queries come from the optical template's
+    features, not from the noisy latent, so the attention is computed once per match, not
+    once per sampling step (5x less work; the gate that admits the result is per step, see
+    ``GatedInjection``). Returns ``(attended (B, C, h, w), att_raw, att_cal)``, attentions
+    ``(B, Q, D)``.
+    """
+
+    def __init__(self, q_ch: int, ref_ch: int, heads: int, head_dim: int, top_k: int, acb_hidden: int):
+        super().__init__()
+        self.heads, self.head_dim, self.top_k = heads, head_dim, top_k
+        inner = heads * head_dim
+        self.norm = nn.GroupNorm(_groups(q_ch), q_ch)
+        self.q = nn.Conv2d(q_ch, inner, 1)
+        self.k = nn.Conv2d(ref_ch, inner, 1)
+        self.v = nn.Conv2d(ref_ch, inner, 1)
+        self.acb = CalibrationBlock(acb_hidden)
+
+    def forward(self, x, ref):
+        b, _, h, w = x.shape
+        hr, wr = ref.shape[-2:]
+        ny, nx = hr - h + 1, wr - w + 1
+        q_n, d_n = h * w, ny * nx
+        idx = displacement_index(h, w, hr, wr, x.device)                         # (Q·D,)
+        nh, hd, k_n = self.heads, self.head_dim, hr * wr
+        q = self.q(self.norm(x)).reshape(b * nh, hd, q_n).transpose(1, 2) / math.sqrt(hd)  # (B·H, Q, hd)
+        k = self.k(ref).reshape(b * nh, hd, k_n)                                    # (B·H, hd, K)
+        # dense logits, then the search-window entries with one flat gather: a matrix product
+        # is far cheaper on CPU than gathering Q·D key vectors
+        dense = torch.matmul(q, k).reshape(b * nh, q_n * k_n)
+        rows = torch.arange(q_n, device=x.device).repeat_interleave(d_n) * k_n
+        logits = dense[:, rows + idx].reshape(b, nh, q_n, d_n)                     # (B, H, Q, D)
+        kth = torch.topk(logits, self.top_k, dim=-1).values[..., -1:]
+        logits = torch.where(logits >= kth, logits, torch.full_like(logits, -1e4))
+        att_raw = torch.softmax(logits, dim=-1).mean(dim=1)                         # (B, Q, D)
+        att_cal = self.acb(att_raw, h, w, ny, nx)
+        # values: gather whole token rows (contiguous), weight by the calibrated attention
+        v = self.v(ref).reshape(b, nh * hd, k_n).transpose(1, 2)[:, idx]            # (B, Q·D, C)
+        out = torch.matmul(att_cal.unsqueeze(2), v.reshape(b, q_n, d_n, nh * hd))   # (B, Q, 1, C)
+        out = out.reshape(b, q_n, nh * hd).transpose(1, 2).reshape(b, nh * hd, h, w)
+        return out, att_raw, att_cal
+
+
+class GatedInjection(nn.Module):
+    """``h + sigmoid(gate([h, a])) · proj(a)``: a learned per-token gate admits the attended
+    reference signal ``a`` into the denoiser features ``h``."""
+
+    def __init__(self, c: int, inner: int):
+        super().__init__()
+        self.proj = nn.Conv2d(inner, c, 1)
+        self.gate = nn.Conv2d(c + inner, 1, 1)
+        nn.init.constant_(self.gate.bias, -1.0)
+
+    def forward(self, h, a):
+        return h + torch.sigmoid(self.gate(torch.cat([h, a], 1))) * self.proj(a)
+
+
+class Denoiser(nn.Module):
+    """x0-predicting denoiser on the template's latent grid (a two-level U-Net).
+
+    Inputs: ``x_t`` ``(B, C, h, w)``, ``t_emb`` ``(B, time_dim)`` (sinusoidal, from
+    ``core.dcdm.schedule.timestep_embedding``), optical features ``(B, F, h, w)`` and the
+    attended reference signal ``(B, heads·head_dim, h, w)`` (``SparseCrossAttention``).
+    Returns ``x0`` ``(B, C, h, w)``.
+    """
+
+    def __init__(self, cfg: DcdmConfig):
+        super().__init__()
+        c, emb = cfg.width, cfg.width * 2
+        inner = cfg.heads * cfg.head_dim
+        self.time = nn.Sequential(nn.Linear(cfg.time_dim, emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.inp = _conv(cfg.latent_ch + cfg.feat_ch, c)
+        self.pre = nn.ModuleList([TimeRes(c, emb) for _ in range(cfg.n_res)])
+        self.inject = GatedInjection(c, inner)
+        self.mid = nn.ModuleList([TimeRes(c, emb) for _ in range(cfg.n_res)])
+        self.down = _conv(c, 2 * c, 2)
+        self.low = nn.ModuleList([TimeRes(2 * c, emb) for _ in range(cfg.n_res)])
+        # multi-grained: the attended signal also enters the coarse level (paper preset)
+        self.inject_low = GatedInjection(2 * c, inner) if cfg.attn_low else None
+        self.up = _conv(2 * c, c)
+        self.post = nn.ModuleList([TimeRes(c, emb) for _ in range(cfg.n_res)])
+        self.out_norm = nn.GroupNorm(_groups(c), c)
+        self.out = _conv(c, cfg.latent_ch)
+
+    def forward(self, x_t, t_emb, opt_feat, attended):
+        emb = self.time(t_emb)
+        h = self.inp(torch.cat([x_t, opt_feat], 1))
+        for blk in self.pre:
+            h = blk(h, emb)
+        h = self.inject(h, attended)
+        for blk in self.mid:
+            h = blk(h, emb)
+        low = self.down(h)
+        for blk in self.low:
+            low = blk(low, emb)
+        if self.inject_low is not None:
+            low = self.inject_low(low, F.avg_pool2d(attended, 2))
+        h = h + self.up(F.interpolate(low, scale_factor=2.0, mode="nearest"))
+        for blk in self.post:
+            h = blk(h, emb)
+        return self.out(F.silu(self.out_norm(h)))
+
+
+class Dcdm(nn.Module):
+    """Everything: frozen ``ae``; trainable ``opt_enc``, ``sar_enc``, ``attn`` and ``denoiser``."""
+
+    def __init__(self, cfg: DcdmConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.ae = AutoEncoder(cfg)
+        self.opt_enc = Encoder(cfg.feat_widths, cfg.feat_ch, cfg.n_res, multi_grained=True, fast_stem=True,
+                               structure=cfg.structure)
+        self.sar_enc = Encoder(cfg.feat_widths, cfg.feat_ch, cfg.n_res, multi_grained=True, fast_stem=True,
+                               structure=cfg.structure)
+        self.attn = SparseCrossAttention(cfg.feat_ch, cfg.feat_ch + cfg.latent_ch, cfg.heads, cfg.head_dim,
+                                         cfg.top_k, cfg.acb_hidden)
+        self.denoiser = Denoiser(cfg)
+
+    def condition(self, template, reference):
+        """``(opt_feat, attended, att_raw, att_cal)`` from the normalised template and reference.
+
+        Reference tokens = SAR features ⊕ the frozen auto-encoder's latent of the reference.
+        """
+        ref_tokens = torch.cat([self.sar_enc(reference), self.ae.encode(reference)], 1)
+        opt_feat = self.opt_enc(template)
+        attended, att_raw, att_cal = self.attn(opt_feat, ref_tokens)
+        return opt_feat, attended, att_raw, att_cal
+
+    def parameter_counts(self) -> Tuple[int, int]:
+        """``(trainable, frozen)``: frozen = the auto-encoder."""
+        frozen = sum(p.numel() for p in self.ae.parameters())
+        total = sum(p.numel() for p in self.parameters())
+        return total - frozen, frozen

@@ -1,0 +1,23 @@
+"""`sarcoreg train / export-onnx / explain` are registered without importing torch."""
+import subprocess
+import sys
+
+from sarcoreg.core.cli import build_parser
+
+
+def test_model_commands_parse():
+    p = build_parser()
+    a = p.parse_args(["train", "--preset", "cpu", "--time-budget-min", "5", "--resume", "--out", "x"])
+    assert a.preset == "cpu" and a.time_budget_min == 5 and a.resume and callable(a.func)
+    a = p.parse_args(["export-onnx", "ck.pt", "--layout", "unrolled"])
+    assert a.layout == "unrolled" and a.checkpoint == "ck.pt"
+    a = p.parse_args(["explain", "-o", "x.png", "--sample", "3"])
+    assert a.sample == 3 and a.out == "x.png"
+
+
+def test_registering_does_not_import_torch():
+    code = ("import sys\nfrom sarcoreg.core.cli import build_parser\nbuild_parser()\n"
+            "import sarcoreg.models.commands\nprint('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-1500:]
+    assert out.stdout.strip() == "False"

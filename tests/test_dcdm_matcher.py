@@ -1,0 +1,118 @@
+"""The DCDM matcher on ONNX Runtime alone (no torch): registry, contract, providers, a real
+match, and a run with the torch import blocked."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+
+from sarcoreg.core.dcdm.contract import NORMALISATION, read_contract  # noqa: E402
+from sarcoreg.core.dcdm.matcher import MODEL_DIR_ENV, DcdmMatcher, available, default_model_dir  # noqa: E402
+from sarcoreg.core.errors import InputError, ModelError  # noqa: E402
+from sarcoreg.core.matchers import get_matcher, matcher_names  # noqa: E402
+
+needs_model = pytest.mark.skipif(not available(), reason=f"no DCDM ONNX model in {default_model_dir()} "
+                                 "(run `sarcoreg export-onnx`)")
+
+
+def _props(**over):
+    props = {"model_version": "dcdm-0.1", "graph": "denoiser", "stride_px": "8", "grid_px": "16",
+             "latent_ch": "8", "time_dim": "64", "top_k": "16", "normalisation": NORMALISATION,
+             "schedule": json.dumps({"train_steps": 1000, "beta_start": 1e-4, "beta_end": 0.02,
+                                     "sample_steps": 5, "noise_seed": 1})}
+    props.update(over)
+    return props
+
+
+def test_contract_is_checked():
+    c = read_contract(_props(), "x.onnx")
+    assert c.schedule.sample_steps == 5 and c.min_search_cells == 4
+    with pytest.raises(ModelError, match="version"):
+        read_contract(_props(model_version="dcdm-9"), "x.onnx")
+    with pytest.raises(ModelError, match="normalisation"):
+        read_contract(_props(normalisation="min-max"), "x.onnx")
+    with pytest.raises(ModelError, match="lacks schedule"):
+        read_contract({k: v for k, v in _props().items() if k != "schedule"}, "x.onnx")
+    with pytest.raises(ModelError, match="invalid"):
+        read_contract(_props(schedule='{"sample_steps": 0}'), "x.onnx")
+
+
+def test_missing_model_files_hide_dcdm_and_raise_model_error(tmp_path, monkeypatch):
+    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path))
+    assert "dcdm" not in matcher_names()
+    with pytest.raises(ModelError, match="missing"):
+        get_matcher("dcdm")
+    with pytest.raises(ModelError, match="export-onnx"):
+        DcdmMatcher(model_dir=str(tmp_path))
+
+
+@needs_model
+def test_registry_lists_dcdm_and_reports_provider():
+    assert "dcdm" in matcher_names()
+    m = get_matcher("dcdm", provider="auto")
+    assert m.name == "dcdm" and m.model_version.startswith("dcdm-0.")
+    assert m.provider in ("cuda", "cpu")
+    if m.provider == "cpu":
+        assert m.provider_note
+    cpu = DcdmMatcher(provider="cpu")
+    assert cpu.provider == "cpu" and cpu.provider_note == "CPU requested"
+    with pytest.raises(InputError):
+        DcdmMatcher(provider="tpu")
+
+
+@needs_model
+def test_odd_sizes_and_nodata():
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((250, 250)).cumsum(0).cumsum(1).astype(np.float32)
+    ref = base / base.std() * 3 - 12
+    tmpl = ref[20:200, 30:210].copy()
+    tmpl[:10, :10] = np.nan
+    m = DcdmMatcher(provider="cpu")
+    match = m.match(tmpl, ref)
+    assert match.similarity.shape == (71, 71)
+    assert match.translated.shape == tmpl.shape
+    assert m.match(np.full((192, 192), np.nan, np.float32), ref[:256, :256] if ref.shape[0] >= 256 else
+                   np.pad(ref, 3)).status.startswith("nodata")
+
+
+@needs_model
+@pytest.mark.shared_data
+def test_finds_known_offsets_on_real_pairs(shared_data):
+    from sarcoreg.core.samples import iter_samples
+
+    m = DcdmMatcher(provider="cpu")
+    errors = []
+    for s in iter_samples(str(shared_data), 256, 192, 4, seed=5, split="val"):
+        match = m.match(s.template, s.reference)
+        errors.append(np.hypot(match.row - s.true_row, match.col - s.true_col))
+    assert sum(e <= 3 for e in errors) >= 3, errors
+
+
+BLOCK_TORCH = r"""
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("torch is blocked in this test")
+sys.meta_path.insert(0, Block())
+import numpy as np
+from sarcoreg.core.matchers import get_matcher, matcher_names
+assert "dcdm" in matcher_names(), matcher_names()
+m = get_matcher("dcdm", provider="cpu")
+rng = np.random.default_rng(1)
+ref = rng.standard_normal((256, 256)).cumsum(0).cumsum(1).astype(np.float32)
+match = m.match(ref[10:202, 20:212] * -1.0, ref)
+assert match.similarity.shape == (65, 65) and match.translated.shape == (192, 192)
+assert "torch" not in sys.modules
+print("ok", m.provider, m.model_version)
+"""
+
+
+@needs_model
+def test_runs_with_torch_blocked():
+    out = subprocess.run([sys.executable, "-c", BLOCK_TORCH], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("ok cpu")

@@ -1,0 +1,83 @@
+"""Training samples from folders of real pairs: the s1s2_la layout and plain PNG pairs
+(OSdataset ``opt/``+``sar/`` and SEN1-2 ``s1_*``/``s2_*`` conventions)."""
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy", reason="scipy is needed for the geometric augmentation")
+
+from sarcoreg.core.samples import list_pairs, load_pair  # noqa: E402
+from sarcoreg.models.dcdm.data import Augment, PairBank, add_speckle_db, find_pairs  # noqa: E402
+
+
+def _write_png(path, array):
+    from osgeo import gdal
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mem = gdal.GetDriverByName("MEM").Create("", array.shape[1], array.shape[0], 1, gdal.GDT_Byte)
+    mem.GetRasterBand(1).WriteArray(array)
+    gdal.GetDriverByName("PNG").CreateCopy(str(path), mem)
+    mem = None
+
+
+@pytest.fixture(scope="module")
+def png_root(tmp_path_factory, shared_data):
+    """Small PNG pairs cut from a real s1s2_la pair, in both folder conventions."""
+    pair = list_pairs(str(shared_data), "all")[0]
+    opt, sar = load_pair(pair)
+    iy, ix = int(round(pair.residual_dy_px)), int(round(pair.residual_dx_px))
+    root = tmp_path_factory.mktemp("pngpairs")
+    for k, (r, c) in enumerate([(100, 120), (400, 380)]):
+        o = opt[r:r + 200, c:c + 200]
+        s = sar[r + iy:r + iy + 200, c + ix:c + ix + 200]
+        o8 = np.clip((o - np.nanmin(o)) / (np.nanmax(o) - np.nanmin(o)) * 255, 0, 255).astype(np.uint8)
+        s8 = np.clip(10 ** (s / 20.0), 0, 255).astype(np.uint8)
+        _write_png(root / "osdata" / "opt" / f"p{k}.png", o8)
+        _write_png(root / "osdata" / "sar" / f"p{k}.png", s8)
+        _write_png(root / "sen12" / "ROIs1158_spring" / "s1_7" / f"ROIs1158_spring_s1_7_p{k}.png", s8)
+        _write_png(root / "sen12" / "ROIs1158_spring" / "s2_7" / f"ROIs1158_spring_s2_7_p{k}.png", o8)
+    return root
+
+
+@pytest.mark.shared_data
+def test_png_conventions_are_found(png_root):
+    pairs = find_pairs(str(png_root), "all")
+    assert len(pairs) == 4
+    os_pairs = [p for p in pairs if "osdata" in p.pair_id]
+    sen = [p for p in pairs if "sen12" in p.pair_id]
+    assert len(os_pairs) == 2 and len(sen) == 2
+    assert all(p.optical_path.endswith(".png") and "_s2_" in p.optical_path for p in sen)
+    assert all(p.residual_dy_px == 0 and p.residual_dx_px == 0 for p in pairs)
+    split = {p.pair_id: p.split for p in pairs}
+    assert split == {p.pair_id: p.split for p in find_pairs(str(png_root), "all")}   # deterministic
+
+
+@pytest.mark.shared_data
+def test_sample_truth_points_at_the_sar_under_the_template(png_root):
+    bank = PairBank(find_pairs(str(png_root), "all"), seed=3)
+    for _ in range(4):
+        tm, rf, st, tr, tc = bank.sample(96, 64, augment=False)
+        assert tm.shape == st.shape == (64, 64) and rf.shape == (96, 96)
+        assert tr == int(tr) and 0 <= tr <= 32 and 0 <= tc <= 32
+        under = rf[int(tr):int(tr) + 64, int(tc):int(tc) + 64]
+        # both are the same SAR pixels, normalised on their own
+        assert np.corrcoef(under.ravel(), st.ravel())[0, 1] > 0.999
+
+
+@pytest.mark.shared_data
+def test_s1s2_la_samples_with_augmentation(shared_data):
+    pairs = find_pairs(str(shared_data), "train")[:2]
+    bank = PairBank(pairs, Augment(), seed=0)
+    tm, rf, st, truth = bank.batch(3, 160, 96)
+    assert tm.shape == (3, 1, 96, 96) and rf.shape == (3, 1, 160, 160) and st.shape == (3, 1, 96, 96)
+    assert truth.shape == (3, 2) and np.all((truth > -1) & (truth < 65))
+    for a in (tm, rf, st):
+        assert np.isfinite(a).all() and abs(float(a.mean())) < 0.5
+
+
+def test_speckle_is_multiplicative_with_unit_mean():
+    rng = np.random.default_rng(0)
+    flat = np.full((200, 200), -10.0, dtype=np.float32)
+    out = add_speckle_db(flat, 4.0, rng)
+    linear = 10 ** (out / 10.0) / 10 ** (-1.0)
+    assert abs(float(linear.mean()) - 1) < 0.02
+    assert abs(float(linear.var()) - 1 / 4.0) < 0.02

@@ -1,0 +1,133 @@
+"""The DCDM network in torch: attention and calibration shapes and masks, sampler
+determinism, checkpoint round trip, and a few training steps on real crops."""
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch is not installed (scripts/setup.sh --with-torch)")
+
+from sarcoreg.models.dcdm.config import PRESETS, DcdmConfig  # noqa: E402
+from sarcoreg.models.dcdm.losses import gaussian_target, spc_loss, ssim, zncc_torch  # noqa: E402
+from sarcoreg.models.dcdm.network import CalibrationBlock, Dcdm, SparseCrossAttention, displacement_index  # noqa: E402
+from sarcoreg.models.dcdm.sampler import translate  # noqa: E402
+
+TINY = DcdmConfig(preset="tiny", latent_ch=4, ae_widths=(8, 8, 8), feat_widths=(8, 8, 8), feat_ch=8, width=16,
+                  heads=2, head_dim=4, top_k=5, acb_hidden=2, time_dim=16)
+
+
+def test_displacement_index_reads_the_shifted_token():
+    h, w, hr, wr = 3, 4, 5, 7
+    idx = displacement_index(h, w, hr, wr).reshape(h, w, hr - h + 1, wr - w + 1)
+    y, x, dy, dx = 2, 1, 2, 3
+    assert int(idx[y, x, dy, dx]) == (y + dy) * wr + (x + dx)
+    assert int(idx.max()) == hr * wr - 1 and int(idx.min()) == 0
+
+
+def test_sparse_attention_shapes_and_topk_mask():
+    torch.manual_seed(0)
+    attn = SparseCrossAttention(16, 12, heads=2, head_dim=4, top_k=5, acb_hidden=2).eval()
+    x, ref = torch.randn(2, 16, 4, 4), torch.randn(2, 12, 7, 8)
+    out, raw, cal = attn(x, ref)
+    ny, nx = 7 - 4 + 1, 8 - 4 + 1
+    assert out.shape == (2, 2 * 4, 4, 4)
+    assert raw.shape == cal.shape == (2, 16, ny * nx)
+    torch.testing.assert_close(raw.sum(-1), torch.ones(2, 16))
+    torch.testing.assert_close(cal.sum(-1), torch.ones(2, 16))
+    # dynamic sparsity: each head keeps top_k entries, so the head mean has at most heads*top_k
+    assert int((raw > 1e-6).sum(-1).max()) <= 2 * 5
+    assert bool((raw > 1e-6).sum(-1).min() >= 5)
+
+
+def test_calibration_block_uses_the_global_prior():
+    torch.manual_seed(0)
+    acb = CalibrationBlock(2)
+    with torch.no_grad():
+        for p in acb.parameters():
+            p.zero_()
+        acb.gains[2] = 1.0            # only the global displacement prior
+    h = w = 3
+    ny = nx = 3
+    att = torch.full((1, h * w, ny * nx), 0.01)
+    att[:, :, 4] = 1.0                # every query agrees on displacement 4 ...
+    att[:, 0, :] = 0.01
+    att[:, 0, 7] = 1.0                # ... but one query prefers 7
+    att = att / att.sum(-1, keepdim=True)
+    cal = acb(att, h, w, ny, nx)
+    assert cal.shape == att.shape
+    torch.testing.assert_close(cal.sum(-1), torch.ones(1, h * w))
+    assert float(cal[0, 0, 4]) > float(att[0, 0, 4])    # the outlier query is pulled to the consensus
+    assert int(cal[0, 1:].argmax(-1).unique()) == 4
+
+
+def test_losses():
+    a = torch.randn(2, 1, 32, 32)
+    torch.testing.assert_close(ssim(a, a), torch.ones(2))
+    ref = torch.randn(2, 1, 48, 48)
+    t = ref[:, :, 5:37, 9:41].clone()
+    s = zncc_torch(t, ref)
+    assert s.shape == (2, 17, 17)
+    assert int(s[0].argmax()) == 5 * 17 + 9
+    assert abs(float(s[0, 5, 9]) - 1) < 1e-4
+    g = gaussian_target((5, 5), torch.tensor([[2.0, 3.0]]), 0.6)
+    assert int(g.flatten(1).argmax()) == 2 * 5 + 3
+    att = g.flatten(1)[:, None].expand(1, 4, 25)
+    truth = torch.tensor([[16.0, 24.0]])          # (2, 3) cells
+    assert float(spc_loss(att, truth, 5, 5)) < float(spc_loss(att.flip(-1), truth, 5, 5))
+
+
+def test_sampler_is_deterministic_and_checkpoint_round_trips(tmp_path):
+    from sarcoreg.models.dcdm.train import load_model, save_checkpoint
+
+    torch.manual_seed(1)
+    model = Dcdm(TINY).eval()
+    tm, rf = torch.randn(1, 1, 32, 32), torch.randn(1, 1, 64, 64)
+    with torch.no_grad():
+        a = translate(model, tm, rf)
+        b = translate(model, tm, rf)
+    assert a.image.shape == (1, 1, 32, 32) and a.att_cal.shape == (1, 16, 25)
+    torch.testing.assert_close(a.image, b.image, rtol=0, atol=0)
+    path = tmp_path / "ck.pt"
+    save_checkpoint(path, model, None, {"step": 3})
+    again, ck = load_model(str(path))
+    assert ck["step"] == 3
+    with torch.no_grad():
+        c = translate(again, tm, rf)
+    torch.testing.assert_close(a.image, c.image, rtol=0, atol=0)
+
+
+def test_presets_parameter_counts():
+    cpu = Dcdm(PRESETS["cpu"]).parameter_counts()
+    paper = Dcdm(PRESETS["paper"]).parameter_counts()
+    assert cpu[0] < 2_000_000
+    assert 19e6 < paper[0] < 23e6 and 5.0e6 < paper[1] < 6.2e6, paper
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_losses_go_down_on_real_crops(shared_data):
+    """A few steps on a fixed real batch lower the training loss (the model can fit)."""
+    from sarcoreg.models.dcdm.data import PairBank, find_pairs
+    from sarcoreg.models.dcdm.losses import matching_loss
+    from sarcoreg.models.dcdm.sampler import sample_latent
+
+    torch.manual_seed(0)
+    bank = PairBank(find_pairs(str(shared_data), "train")[:2], seed=0)
+    tm, rf, st, truth = (torch.from_numpy(a) for a in bank.batch(2, 96, 64, augment=False))
+    model = Dcdm(TINY)
+    for p in model.ae.parameters():
+        p.requires_grad_(False)
+    params = [p for n, p in model.named_parameters() if not n.startswith("ae.")]
+    opt = torch.optim.Adam(params, lr=3e-3)
+
+    def loss_fn():
+        opt_feat, attended, _, att = model.condition(tm, rf)
+        x0 = sample_latent(model, opt_feat, attended, grad_last_only=True)
+        dec = model.ae.decode(x0)
+        return (matching_loss(zncc_torch(dec, rf), truth, 30.0) + (1 - ssim(dec, st).mean())
+                + 0.2 * spc_loss(att, truth, 5, 5))
+
+    first = float(loss_fn())
+    for _ in range(12):
+        loss = loss_fn()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss_fn()) < first
