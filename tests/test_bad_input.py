@@ -29,6 +29,7 @@ from sarcoreg.core.config import CoregConfig
 from sarcoreg.core.coregister import coregister
 from sarcoreg.core.errors import CancelledError
 from sarcoreg.core.feedback import NullFeedback
+from children import CancelAt, child_env, default_ctrl_c
 
 SMALL = ["--window", "64", "--template", "48", "--matcher", "zncc"]
 FINAL_NAMES = ("tiepoints.gpkg", "similarity", "similarity.vrt", "shift_field.tif", "tiepoints.points",
@@ -221,15 +222,6 @@ def test_full_disk(capfd, tmp_path, pair):
 
 # --------------------------------------------------------------------------- cancel and Ctrl-C
 
-class CancelAt(NullFeedback):
-    def __init__(self, percent: float) -> None:
-        super().__init__()
-        self.at = percent
-
-    def set_progress(self, percent: float) -> None:
-        super().set_progress(percent)
-        if percent >= self.at:
-            self.cancel()
 
 
 def test_cancel_leaves_nothing_under_a_final_name_and_a_rerun_completes(tmp_path, pair):
@@ -244,14 +236,7 @@ def test_cancel_leaves_nothing_under_a_final_name_and_a_rerun_completes(tmp_path
 
 
 
-def _default_ctrl_c() -> None:
-    """In the child: Ctrl-C acts as in a terminal, even when the test process (QGIS, Dask)
-    runs with SIGINT ignored, which a child would otherwise inherit."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
-
-def _clean_env() -> dict:
-    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
 @pytest.mark.slow
@@ -263,8 +248,8 @@ def test_ctrl_c_leaves_nothing_under_a_final_name(tmp_path):
     outdir = tmp_path / "out"
     cmd = [sys.executable, "-m", "sarcoreg", "coregister", opt, sar, "-o", str(outdir), "--matcher", "zncc",
            "--window", "64", "--template", "48", "--spacing", "8", "--threads", "1"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=_default_ctrl_c)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=default_ctrl_c)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:

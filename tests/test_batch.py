@@ -35,6 +35,7 @@ from sarcoreg.core.cli import main
 from sarcoreg.core.config import CoregConfig
 from sarcoreg.core.errors import CancelledError, InputError
 from sarcoreg.core.feedback import NullFeedback
+from children import CancelAt, child_env, default_ctrl_c
 
 CONFIG = CoregConfig(matcher="cfog", window_px=256, template_px=192)
 SMALL_ARGS = ["--matcher", "cfog", "--window", "256", "--template", "192"]
@@ -44,24 +45,8 @@ FINAL_NAMES = ("tiepoints.gpkg", "similarity", "similarity.vrt", "shift_field.ti
 
 
 
-def _default_ctrl_c() -> None:
-    """In the child: Ctrl-C acts as in a terminal, even when the test process (QGIS, Dask)
-    runs with SIGINT ignored, which a child would otherwise inherit."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-
-def _default_ctrl_c() -> None:
-    """In the child: Ctrl-C acts as in a terminal, even when the test process (QGIS, Dask)
-    runs with SIGINT ignored, which a child would otherwise inherit."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-def _clean_env() -> dict:
-    """The environment for child processes: no PYTHONPATH, and one BLAS thread, as Dask gives
-    its workers (a matrix product split over more threads may differ in the last bits)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    return env
 
 
 def serial_run(pairs, outroot: Path) -> None:
@@ -72,7 +57,7 @@ def serial_run(pairs, outroot: Path) -> None:
             "for optical, sar, outdir in json.loads(sys.argv[1]):\n"
             "    coregister(optical, sar, outdir, CoregConfig(matcher='cfog', window_px=256, template_px=192, workers=1))\n")
     jobs = [(p.optical, p.sar, str(outroot / p.name)) for p in pairs]
-    proc = subprocess.run([sys.executable, "-c", code, json.dumps(jobs)], cwd=outroot.parent, env=_clean_env(),
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(jobs)], cwd=outroot.parent, env=child_env(),
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
 
@@ -91,7 +76,7 @@ class LoopbackCluster:
 
     def _spawn(self, name: str, args) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=self.folder, env=_clean_env(),
+        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=self.folder, env=child_env(),
                                 stdout=log, stderr=subprocess.STDOUT)
         log.close()
         self.procs[name] = proc
@@ -245,15 +230,6 @@ class KillWorkerAt(NullFeedback):
             self.cluster.kill(self.victim)
 
 
-class CancelAt(NullFeedback):
-    def __init__(self, percent: float) -> None:
-        super().__init__()
-        self.percent = percent
-
-    def set_progress(self, percent: float) -> None:
-        super().set_progress(percent)
-        if percent >= self.percent:
-            self.cancel()
 
 
 # --------------------------------------------------------------------------- on the cluster
@@ -364,8 +340,8 @@ def test_ctrl_c_stops_the_batch_cleanly(cluster, la_pairs, tmp_path):
     outroot = tmp_path / "out"
     cmd = [sys.executable, "-m", "sarcoreg", "batch", str(csv_path), "-o", str(outroot),
            "--scheduler", cluster.address, *SMALL_ARGS]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_ctrl_c)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_ctrl_c)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
