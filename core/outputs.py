@@ -164,7 +164,7 @@ def write_points(path: str, tiepoints: Sequence[TiePoint], grid: WorkingGrid, sa
     rows = gcps_for_sar(tiepoints, grid, sar_info, inliers_only=False)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(f"#CRS: {srs_from_wkt(grid.crs_wkt).ExportToWkt()}\n")
-        fh.write("mapX,mapY,sourceX,sourceY,enable,dX,dY,residual\n")
+        fh.write("mapX,mapY,pixelX,pixelY,enable,dX,dY,residual\n")
         for pixel, line, mx, my, enabled in rows:
             fh.write(f"{mx:.4f},{my:.4f},{pixel:.4f},{-line:.4f},{enabled},0,0,0\n")
 

@@ -88,7 +88,7 @@ def test_output_schema_and_georeferencing(synthetic_run):
     del sf
     assert np.nanmedian(dx) == pytest.approx(-16.0, abs=1.0)
     lines = (out / "tiepoints.points").read_text().splitlines()
-    assert lines[0].startswith("#CRS: ") and lines[1] == "mapX,mapY,sourceX,sourceY,enable,dX,dY,residual"
+    assert lines[0].startswith("#CRS: ") and lines[1] == "mapX,mapY,pixelX,pixelY,enable,dX,dY,residual"
     assert len(lines) == 2 + len(result.tiepoints)
     report = json.loads((out / "report.json").read_text())
     for key in ("inputs", "crs", "grid", "matcher", "runtime", "counts", "global_fit", "shift", "timings"):
