@@ -32,3 +32,25 @@ def child_env() -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return env
+
+
+def interrupt_when(proc, ready, timeout_s: float = 120.0):
+    """Send Ctrl-C to ``proc`` once ``ready()`` is true; return its ``(stdout, stderr)``.
+
+    Fails if the process ended before it could be interrupted; kills it if it outlives the
+    interrupt by ``timeout_s``.
+    """
+    import time
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and proc.poll() is None:
+            if ready():
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, ("the run ended before it could be interrupted", proc.communicate())
+        proc.send_signal(signal.SIGINT)
+        return proc.communicate(timeout=timeout_s)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

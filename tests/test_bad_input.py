@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +27,7 @@ from sarcoreg.core.config import CoregConfig
 from sarcoreg.core.coregister import coregister
 from sarcoreg.core.errors import CancelledError
 from sarcoreg.core.feedback import NullFeedback
-from children import CancelAt, child_env, default_ctrl_c
+from children import CancelAt, child_env, default_ctrl_c, interrupt_when
 
 SMALL = ["--window", "64", "--template", "48", "--matcher", "zncc"]
 FINAL_NAMES = ("tiepoints.gpkg", "similarity", "similarity.vrt", "shift_field.tif", "tiepoints.points",
@@ -250,20 +248,8 @@ def test_ctrl_c_leaves_nothing_under_a_final_name(tmp_path):
            "--window", "64", "--template", "48", "--spacing", "8", "--threads", "1"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, preexec_fn=default_ctrl_c)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            staged = list(outdir.glob(".sarcoreg-partial-*/similarity/*.tif")) if outdir.exists() else []
-            if len(staged) >= 20:
-                break
-            time.sleep(0.1)
-        assert proc.poll() is None, "the run ended before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    _out, err = interrupt_when(
+        proc, lambda: outdir.exists() and len(list(outdir.glob(".sarcoreg-partial-*/similarity/*.tif"))) >= 20)
     lines = [line for line in err.splitlines() if line.strip()]
     assert proc.returncode == 130, (proc.returncode, err)
     assert len(lines) == 1 and "interrupted" in lines[0], err

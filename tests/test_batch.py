@@ -35,7 +35,7 @@ from sarcoreg.core.cli import main
 from sarcoreg.core.config import CoregConfig
 from sarcoreg.core.errors import CancelledError, InputError
 from sarcoreg.core.feedback import NullFeedback
-from children import CancelAt, child_env, default_ctrl_c
+from children import CancelAt, child_env, default_ctrl_c, interrupt_when
 
 CONFIG = CoregConfig(matcher="cfog", window_px=256, template_px=192)
 SMALL_ARGS = ["--matcher", "cfog", "--window", "256", "--template", "192"]
@@ -342,19 +342,7 @@ def test_ctrl_c_stops_the_batch_cleanly(cluster, la_pairs, tmp_path):
            "--scheduler", cluster.address, *SMALL_ARGS]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=default_ctrl_c)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if any(outroot.glob("*/.sarcoreg-partial-*/similarity/*.tif")):
-                break
-            time.sleep(0.1)
-        assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    _out, err = interrupt_when(proc, lambda: any(outroot.glob("*/.sarcoreg-partial-*/similarity/*.tif")))
     lines = [line for line in err.splitlines() if line.strip()]
     assert proc.returncode == 130, (proc.returncode, err)
     assert len(lines) == 1 and "interrupted" in lines[0], err
