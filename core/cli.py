@@ -79,6 +79,7 @@ def _add_coreg_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sar-band", type=int, default=1, help="SAR band (default 1)")
     p.add_argument("--sar-kind", default="auto", choices=("auto", "amplitude", "power", "db"), help="SAR radiometry (default auto: float with negatives = dB)")
     p.add_argument("--provider", default="auto", choices=("auto", "cuda", "cpu"), help="ONNX Runtime provider for the model (default auto)")
+    p.add_argument("--batch", type=int, default=0, help="windows per model call for dcdm (default: 16 on a GPU, 1 on the CPU)")
     p.add_argument("--warp", default=None, choices=("affine", "poly2", "tps"), help="also write sar_corrected.tif with this transform")
     p.add_argument("--min-confidence", type=float, default=None, help="flag points below this confidence (0-1)")
     p.add_argument("--max-nodata", type=float, default=None, help="skip windows with more than this share of nodata (default 0.2)")
@@ -92,6 +93,7 @@ def _config_from(args):
     kw = dict(matcher=args.matcher, window_px=args.window, template_px=args.template, spacing_px=args.spacing,
               resolution_m=args.resolution, optical_bands=args.optical_bands, sar_band=args.sar_band,
               sar_kind=args.sar_kind, provider=args.provider, warp=args.warp, workers=args.threads,
+              batch_size=args.batch,
               coarse_search=not args.no_coarse)
     if args.min_confidence is not None:
         kw["min_confidence"] = args.min_confidence

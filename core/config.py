@@ -36,6 +36,7 @@ class CoregConfig:
     seed: int = 0
     warp: Optional[str] = None                 # None | affine | poly2 | tps
     provider: str = "auto"
+    batch_size: int = 0                        # windows per model call (dcdm); 0 = 16 on a GPU, 1 on the CPU
     write_similarity: bool = True
     coarse_search: bool = True                 # coarse pre-alignment for offsets beyond the search radius
     workers: int = 0                           # threads for the window loop; 0 = cores
@@ -61,6 +62,8 @@ class CoregConfig:
             raise InputError(f"warp {self.warp!r} is unknown: use one of {', '.join(WARP_METHODS)}")
         if self.provider not in PROVIDERS:
             raise InputError(f"provider {self.provider!r} is unknown: use one of {', '.join(PROVIDERS)}")
+        if self.batch_size < 0:
+            raise InputError(f"batch size {self.batch_size} must be 0 (auto) or more")
         if self.sar_band < 1:
             raise InputError(f"SAR band {self.sar_band} is invalid: bands are numbered from 1")
         if self.optical_bands is not None and any(b < 1 for b in self.optical_bands):

@@ -74,11 +74,12 @@ _MATCHER_CACHE: dict = {}
 def make_matcher(config: CoregConfig) -> Matcher:
     """The matcher ``config`` asks for, built once per process (it may hold a model)."""
     name = resolve_matcher_name(config.matcher)
-    key = (name, config.provider)
+    key = (name, config.provider, config.batch_size)
     m = _MATCHER_CACHE.get(key)
     if m is None:
         from .matchers import get_matcher
-        m = get_matcher(name, provider=config.provider) if name == "dcdm" else get_matcher(name)
+        m = (get_matcher(name, provider=config.provider, batch_size=config.batch_size or None)
+             if name == "dcdm" else get_matcher(name))
         _MATCHER_CACHE[key] = m
     return m
 
@@ -86,7 +87,11 @@ def make_matcher(config: CoregConfig) -> Matcher:
 def match_chunk(scene: "Scene", windows: Sequence[Window], config: CoregConfig) -> List[WindowResult]:
     """Match a chunk of windows in this process (the unit of work sent to a Dask worker)."""
     matcher = make_matcher(config)
-    return [match_window(scene, w, matcher, config.max_nodata_fraction) for w in windows]
+    group = max(1, int(getattr(matcher, "batch_size", 1) or 1))
+    out: List[WindowResult] = []
+    for i in range(0, len(windows), group):
+        out.extend(match_windows(scene, windows[i:i + group], matcher, config.max_nodata_fraction))
+    return out
 
 
 def _optical_path(optical: Union[PathLike, Sequence[PathLike]]) -> str:
@@ -131,42 +136,71 @@ def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     return replace(scene, sar=sar, coarse=est)
 
 
-def match_window(scene: Scene, window: Window, matcher: Matcher, max_nodata_fraction: float) -> WindowResult:
-    """Read one window pair on the working grid and match it; never raises for bad pixels."""
+def _read_window(scene: Scene, window: Window, max_nodata_fraction: float):
+    """``(template, reference, f_opt, f_sar, skip_reason)`` of one window on the working grid."""
     tr, tc = window.template_origin
     template = scene.optical.read(tr, tc, window.template_px, window.template_px)
     f_opt = nodata_fraction(template)
     reference = scene.sar.read(window.row0, window.col0, window.window_px, window.window_px)
     f_sar = nodata_fraction(reference)
+    skip = ""
     if f_opt > max_nodata_fraction or f_sar > max_nodata_fraction:
-        which = "optical" if f_opt > max_nodata_fraction else "sar"
-        return WindowResult(window, Match.failed("skipped"), f"nodata_{which}", f_opt, f_sar)
+        skip = "nodata_optical" if f_opt > max_nodata_fraction else "nodata_sar"
+    return template, reference, f_opt, f_sar, skip
+
+
+def match_window(scene: Scene, window: Window, matcher: Matcher, max_nodata_fraction: float) -> WindowResult:
+    """Read one window pair on the working grid and match it; never raises for bad pixels."""
+    return match_windows(scene, [window], matcher, max_nodata_fraction)[0]
+
+
+def match_windows(scene: Scene, windows: Sequence[Window], matcher: Matcher,
+                  max_nodata_fraction: float) -> List[WindowResult]:
+    """Read and match several windows; a matcher with ``match_many`` gets them as one batch
+    (the DCDM matcher translates ``batch_size`` windows per model call)."""
+    read = [_read_window(scene, w, max_nodata_fraction) for w in windows]
+    todo = [k for k, rd in enumerate(read) if not rd[4]]
     t0 = time.perf_counter()
-    m = matcher.match(template, reference)
-    if m.seconds == 0.0:
-        m = replace(m, seconds=time.perf_counter() - t0)
-    return WindowResult(window, m, "", f_opt, f_sar)
+    many = getattr(matcher, "match_many", None)
+    if many is not None and len(todo) > 1:
+        matches = many([(read[k][0], read[k][1]) for k in todo])
+    else:
+        matches = [matcher.match(read[k][0], read[k][1]) for k in todo]
+    share = (time.perf_counter() - t0) / max(1, len(todo))
+    by_k = {k: (m if m.seconds else replace(m, seconds=share)) for k, m in zip(todo, matches)}
+    out = []
+    for k, (w, rd) in enumerate(zip(windows, read)):
+        if rd[4]:
+            out.append(WindowResult(w, Match.failed("skipped"), rd[4], rd[2], rd[3]))
+        else:
+            out.append(WindowResult(w, by_k[k], "", rd[2], rd[3]))
+    return out
 
 
 def iter_matches(scene: Scene, windows: Sequence[Window], matcher: Matcher, config: CoregConfig,
                  feedback: Feedback) -> Iterator[WindowResult]:
-    """Match ``windows`` on a small thread pool, yielding results in order; bounded in flight."""
+    """Match ``windows`` on a small thread pool, yielding results in order; bounded in flight.
+
+    A matcher with ``batch_size`` > 1 (DCDM on a GPU) gets groups of that many windows per task.
+    """
     workers = config.workers or min(4, os.cpu_count() or 1)
+    group = max(1, int(getattr(matcher, "batch_size", 1) or 1))
+    groups = [windows[i:i + group] for i in range(0, len(windows), group)]
     if workers <= 1:
-        for w in windows:
+        for g in groups:
             check_cancel(feedback)
-            yield match_window(scene, w, matcher, config.max_nodata_fraction)
+            yield from match_windows(scene, g, matcher, config.max_nodata_fraction)
         return
 
-    def task(w):
-        return match_window(scene, w, matcher, config.max_nodata_fraction)
+    def task(g):
+        return match_windows(scene, g, matcher, config.max_nodata_fraction)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sarcoreg") as pool:
         pending = []
-        it = iter(windows)
+        it = iter(groups)
         try:
-            for w in it:
-                pending.append(pool.submit(task, w))
+            for g in it:
+                pending.append(pool.submit(task, g))
                 if len(pending) >= 2 * workers:
                     break
             while pending:
@@ -175,7 +209,7 @@ def iter_matches(scene: Scene, windows: Sequence[Window], matcher: Matcher, conf
                 nxt = next(it, None)
                 if nxt is not None:
                     pending.append(pool.submit(task, nxt))
-                yield res
+                yield from res
         finally:
             for f in pending:
                 f.cancel()

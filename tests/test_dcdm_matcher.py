@@ -91,6 +91,31 @@ def test_finds_known_offsets_on_real_pairs(shared_data):
     assert sum(e <= 3 for e in errors) >= 3, errors
 
 
+
+@needs_model
+@pytest.mark.shared_data
+def test_batched_matches_equal_single_ones(shared_data):
+    """A batch of windows in one model call gives each window what it gets alone, and
+    windows the model cannot take (nodata, other size) still come back in their place."""
+    from sarcoreg.core.samples import iter_samples
+
+    samples = list(iter_samples(str(shared_data), 256, 192, 3, seed=2, split="val"))
+    pairs = [(s.template, s.reference) for s in samples]
+    nodata = (np.full((192, 192), np.nan, np.float32), samples[0].reference)
+    small = (samples[1].template[:96, :96], samples[1].reference[:160, :160])
+    single = DcdmMatcher(provider="cpu")
+    batched = DcdmMatcher(provider="cpu", batch_size=3)
+    assert single.batch_size == 1 and batched.batch_size == 3
+    got = batched.match_many(pairs[:2] + [nodata, small] + pairs[2:])
+    want = [single.match(t, r) for t, r in pairs[:2] + [small] + pairs[2:]]
+    assert got[2].status.startswith("nodata")
+    for g, w in zip(got[:2] + got[3:], want):
+        assert g.status == w.status == "ok"
+        assert abs(g.row - w.row) < 0.01 and abs(g.col - w.col) < 0.01
+        np.testing.assert_allclose(g.translated, w.translated, atol=1e-4)
+    with pytest.raises(InputError):
+        DcdmMatcher(provider="cpu", batch_size=0)
+
 BLOCK_TORCH = r"""
 import sys, importlib.abc
 class Block(importlib.abc.MetaPathFinder):
@@ -116,3 +141,25 @@ def test_runs_with_torch_blocked():
     out = subprocess.run([sys.executable, "-c", BLOCK_TORCH], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("ok cpu")
+
+
+@needs_model
+def test_engine_batches_windows_without_changing_the_tie_points(tmp_path):
+    """coregister with windows grouped per model call (the GPU path) gives the tie points of
+    one window per call, in the same order, and report.json names the batch size."""
+    from sarcoreg.core.config import CoregConfig
+    from sarcoreg.core.coregister import coregister
+    from sarcoreg.core.demo import DEMO_DIR
+
+    opt, sar = str(DEMO_DIR / "demo_opt.tif"), str(DEMO_DIR / "demo_sar.tif")
+    runs = {}
+    for b in (1, 3):
+        cfg = CoregConfig(matcher="dcdm", provider="cpu", window_px=256, template_px=192, spacing_px=160,
+                          batch_size=b, write_similarity=False, coarse_search=False)
+        runs[b] = coregister(opt, sar, tmp_path / f"b{b}", cfg)
+        assert runs[b].report["runtime"]["batch_size"] == b
+    one, three = runs[1].tiepoints, runs[3].tiepoints
+    assert len(one) == len(three) >= 4
+    for a, b in zip(one, three):
+        assert (a.win_row, a.win_col) == (b.win_row, b.win_col)
+        assert abs(a.dx_px - b.dx_px) < 0.01 and abs(a.dy_px - b.dy_px) < 0.01

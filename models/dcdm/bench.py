@@ -5,6 +5,8 @@
 0–30 % on the optical template (no retraining), as a PNG plot and a Markdown table
 ``python -m sarcoreg.models.dcdm.bench tune``   choose the surface fusion weights on the
 dev pairs (train split, held out of training)
+``python -m sarcoreg.models.dcdm.bench versus`` torch eager vs ONNX Runtime, same samples,
+same post-processing, alternating (network alone, whole match, batched)
 ``python -m sarcoreg.models.dcdm.bench speed``  ONNX Runtime time per window, loop versus
 unrolled layout, and torch for comparison (needs torch)
 """
@@ -90,6 +92,82 @@ def torch_speed(data: str, checkpoint: str, n: int = 10, threads: int = 2) -> st
     return "\n".join(lines) + "\n"
 
 
+def torch_vs_onnx(data: str, checkpoint: str, model_dir=None, n: int = 12, threads: int = 2,
+                  batch: int = 4) -> str:
+    """Side by side in one run, on the same ``val`` samples, alternating per sample so that a
+    change in the machine's load hits both alike: seconds per window of
+
+    - the network alone: torch eager (``sampler.translate``) vs ONNX Runtime (``translate``);
+    - the whole ``dcdm`` match (translation + ZNCC + the shipped CFOG fusion, peak,
+      confidence): the same ``DcdmMatcher`` post-processing fed by torch or by ONNX Runtime;
+    - ONNX Runtime with ``batch`` windows per call (``match_many``), per window.
+
+    Both runtimes get ``threads`` intra-op threads. Medians; ratio = torch / ONNX.
+    """
+    import torch
+
+    from ...core.dcdm.matcher import DcdmMatcher, Translation
+    from .sampler import translate as torch_translate
+    from .train import load_model
+
+    torch.set_num_threads(threads)
+    model, _ = load_model(checkpoint)
+    model.eval()
+
+    class TorchDcdm(DcdmMatcher):
+        """The shipped matcher with the translation computed by torch eager."""
+
+        def translate_many(self, templates, references):
+            from ...core.dcdm.contract import prepare as prep
+            out = []
+            for t, r in zip(templates, references):
+                t_used, r_used, pad = self._sizes(t.shape[0], r.shape[0])
+                tm = torch.from_numpy(np.ascontiguousarray(prep(t)[:t_used, :t_used]))[None, None]
+                rf = np.pad(prep(r)[:r_used, :r_used], ((0, pad), (0, pad)))
+                with torch.no_grad():
+                    tr = torch_translate(model, tm, torch.from_numpy(np.ascontiguousarray(rf))[None, None])
+                h, hr = t_used // 8, rf.shape[0] // 8
+                out.append(Translation(tr.image[0, 0].numpy(), tr.att_raw[0].numpy(), tr.att_cal[0].numpy(),
+                                       (h, h, hr - h + 1, hr - h + 1)))
+            return out
+
+    onnx_m = DcdmMatcher(provider="cpu", model_dir=model_dir, threads=threads)
+    torch_m = TorchDcdm(provider="cpu", model_dir=model_dir, threads=threads)
+    batched = DcdmMatcher(provider="cpu", model_dir=model_dir, threads=threads, batch_size=batch)
+    lines = ["| R / T | what | torch eager | ONNX Runtime | torch / ONNX |", "|---|---|---|---|---|"]
+    for (R, T) in ((256, 192), (512, 384)):
+        samples = list(iter_samples(data, R, T, n, 0, "val"))
+        warm = samples[0]
+        for m in (onnx_m, torch_m):
+            m.match(warm.template, warm.reference)
+        times = {k: [] for k in ("net_torch", "net_onnx", "e2e_torch", "e2e_onnx")}
+        peak_diff = []
+        for s in samples:
+            for key, fn in (("net_torch", lambda: torch_m.translate(s.template, s.reference)),
+                            ("net_onnx", lambda: onnx_m.translate(s.template, s.reference)),
+                            ("e2e_torch", lambda: torch_m.match(s.template, s.reference)),
+                            ("e2e_onnx", lambda: onnx_m.match(s.template, s.reference))):
+                t0 = time.perf_counter()
+                res = fn()
+                times[key].append(time.perf_counter() - t0)
+                if key == "e2e_torch":
+                    ref_peak = (res.row, res.col)
+                elif key == "e2e_onnx":
+                    peak_diff.append(float(np.hypot(res.row - ref_peak[0], res.col - ref_peak[1])))
+        t0 = time.perf_counter()
+        batched.match_many([(s.template, s.reference) for s in samples])
+        per_batched = (time.perf_counter() - t0) / len(samples)
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        lines.append(f"| {R} / {T} | network (translation) | {med['net_torch']:.3f} s | {med['net_onnx']:.3f} s "
+                     f"| **{med['net_torch'] / med['net_onnx']:.2f}×** |")
+        lines.append(f"| {R} / {T} | whole dcdm match | {med['e2e_torch']:.3f} s | {med['e2e_onnx']:.3f} s "
+                     f"| **{med['e2e_torch'] / med['e2e_onnx']:.2f}×** |")
+        lines.append(f"| {R} / {T} | whole match, ONNX batch {batch} (mean per window) | – | {per_batched:.3f} s "
+                     f"| {med['e2e_torch'] / per_batched:.2f}× |")
+        lines.append(f"| {R} / {T} | peak torch vs ONNX (max over samples) | – | {max(peak_diff):.3f} px | – |")
+    return "\n".join(lines) + "\n"
+
+
 def tune(data: str, model_dir: str, n_samples: int = 40, seed: int = 11,
          fuse_grid: Sequence[float] = (0.0, 0.2, 0.35, 0.5, 0.7),
          prior_grid: Sequence[float] = (0.0, 0.1, 0.2, 0.4)) -> str:
@@ -140,7 +218,7 @@ def tune(data: str, model_dir: str, n_samples: int = 40, seed: int = 11,
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m sarcoreg.models.dcdm.bench")
-    p.add_argument("what", choices=("table", "noise", "speed", "tune"))
+    p.add_argument("what", choices=("table", "noise", "speed", "tune", "versus"))
     p.add_argument("--data", default=os.path.join("..", "shared", "data"))
     p.add_argument("--matchers", default="cfog,dcdm")
     p.add_argument("--samples", type=int, default=100)
@@ -149,6 +227,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=os.path.join("docs", "noise_robustness.png"))
     p.add_argument("--model-dirs", default=None, help="name=dir,... for speed")
     p.add_argument("--checkpoint", default=None, help="torch checkpoint for speed")
+    p.add_argument("--threads", type=int, default=2, help="intra-op threads for versus")
+    p.add_argument("--batch", type=int, default=4, help="windows per call for versus")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
     a = p.parse_args(argv)
     matchers = a.matchers.split(",")
@@ -157,6 +237,9 @@ def main(argv=None) -> int:
         print(format_markdown(res))
     elif a.what == "tune":
         print(tune(a.data, a.model_dirs or None, a.samples, seed=a.seed))
+        res = []
+    elif a.what == "versus":
+        print(torch_vs_onnx(a.data, a.checkpoint, a.model_dirs or None, a.samples, a.threads, a.batch))
         res = []
     elif a.what == "noise":
         res = noise_curve(a.data, matchers, [float(v) for v in a.levels.split(",")], a.samples, a.out, seed=a.seed)
