@@ -163,3 +163,15 @@ def test_engine_batches_windows_without_changing_the_tie_points(tmp_path):
     for a, b in zip(one, three):
         assert (a.win_row, a.win_col) == (b.win_row, b.win_col)
         assert abs(a.dx_px - b.dx_px) < 0.01 and abs(a.dy_px - b.dy_px) < 0.01
+
+
+@needs_model
+def test_fusion_weight_per_template_size():
+    m = DcdmMatcher(provider="cpu", fuse_cfog={"192": 0.7, "384": 0.5})
+    assert m.fuse_weight(192) == pytest.approx(0.7) and m.fuse_weight(128) == pytest.approx(0.7)
+    assert m.fuse_weight(288) == pytest.approx(0.6) and m.fuse_weight(500) == pytest.approx(0.5)
+    assert DcdmMatcher(provider="cpu", fuse_cfog=0.25).fuse_weight(192) == pytest.approx(0.25)
+    with pytest.raises(InputError):
+        DcdmMatcher(provider="cpu", fuse_cfog={"192": 1.5})
+    with pytest.raises(ModelError):
+        DcdmMatcher(provider="cpu", fuse_cfog={"a": 0.5})

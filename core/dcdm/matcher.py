@@ -85,6 +85,22 @@ def _choose_providers(provider: str, available_providers: List[str]) -> Tuple[Li
     return ["CPUExecutionProvider"], why
 
 
+def _fuse_table(value, where: str) -> Tuple[Tuple[int, float], ...]:
+    """``((template_px, weight), ...)`` from a ``fuse_cfog`` that is one weight for every
+    size or ``{"<template px>": weight, ...}`` (tuned per size on the dev pairs)."""
+    try:
+        if isinstance(value, dict):
+            table = tuple(sorted((int(k), float(v)) for k, v in value.items()))
+        else:
+            table = ((0, float(value)),)
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: fuse_cfog {value!r} is neither a number nor {{template px: weight}}: "
+                         "re-export the model") from None
+    if not table or not all(0.0 <= w <= 1.0 for _, w in table):
+        raise InputError(f"fuse_cfog {value!r}: weights must be in [0, 1]")
+    return table
+
+
 @dataclasses.dataclass(frozen=True)
 class Translation:
     """What the model produced for one pair (arrays of the cropped sizes)."""
@@ -126,7 +142,8 @@ class DcdmMatcher:
     ``fuse_cfog`` and ``attention_prior`` default to the values stored with the model
     (metadata ``matching``, chosen on the dev pairs), else 0.
     ``fuse_cfog``: weight in ``[0, 1]`` of the CFOG descriptor surface mixed into the
-    translation's ZNCC surface (0: translation only).
+    translation's ZNCC surface (0: translation only), or ``{template px: weight}`` when it
+    was tuned per template size (linear in between, see ``fuse_weight``).
     ``attention_prior``: weight of the calibrated attention's displacement distribution
     (mean over template tokens, interpolated from the 8-px cells to pixels, scaled to a
     maximum of 1) added to the surface (0: off).
@@ -193,11 +210,12 @@ class DcdmMatcher:
             tuned = json.loads(self.contract.raw.get("matching", "{}"))
         except ValueError:
             raise ModelError(f"{paths[0]}: metadata 'matching' is not JSON: re-export the model") from None
-        self.fuse_cfog = float(tuned.get("fuse_cfog", 0.0) if fuse_cfog is None else fuse_cfog)
+        self.fuse_table = _fuse_table(tuned.get("fuse_cfog", 0.0) if fuse_cfog is None else fuse_cfog,
+                                      str(paths[0]))
+        self.fuse_cfog = self.fuse_table[-1][1]   # the weight at the largest tuned template
         self.attention_prior = float(tuned.get("attention_prior", 0.0) if attention_prior is None else attention_prior)
-        if not 0.0 <= self.fuse_cfog <= 1.0 or not self.attention_prior >= 0.0:
-            raise InputError(f"fuse_cfog {self.fuse_cfog} must be in [0, 1] and attention_prior "
-                             f"{self.attention_prior} >= 0")
+        if not self.attention_prior >= 0.0:
+            raise InputError(f"attention_prior {self.attention_prior} must be >= 0")
         self.exclusion_radius_px = float(exclusion_radius_px)
         s = self.contract.schedule
         self._abar = alphas_cumprod(s)
@@ -206,6 +224,12 @@ class DcdmMatcher:
         self._cfog = None
         log.info("DCDM %s (%s layout) on %s%s", self.model_version, layout, self.provider,
                  f" ({note})" if note else "")
+
+    def fuse_weight(self, template_px: int) -> float:
+        """CFOG weight for a template of ``template_px``: linear between the tuned sizes,
+        constant beyond them."""
+        sizes = [t for t, _ in self.fuse_table]
+        return float(np.interp(template_px, sizes, [w for _, w in self.fuse_table]))
 
     # ----------------------------------------------------------------- translation
     def _sizes(self, t: int, r: int) -> Tuple[int, int, int]:
@@ -304,8 +328,9 @@ class DcdmMatcher:
         ref_prepared[~np.isfinite(r)] = np.nan
         n_out = r.shape[0] - t.shape[0] + 1
         surface = zncc_surface(translated, ref_prepared)[:n_out, :n_out]
-        if self.fuse_cfog > 0:
-            surface = (1 - self.fuse_cfog) * surface + self.fuse_cfog * self._cfog_surface(t, r)
+        w = self.fuse_weight(t.shape[0])
+        if w > 0:
+            surface = (1 - w) * surface + w * self._cfog_surface(t, r)
         if self.attention_prior > 0:
             surface = surface + self.attention_prior * displacement_prior(tr, n_out)
         m = finish_match(surface.astype(np.float32), self.exclusion_radius_px, start)

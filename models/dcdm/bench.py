@@ -169,7 +169,7 @@ def torch_vs_onnx(data: str, checkpoint: str, model_dir=None, n: int = 12, threa
 
 
 def tune(data: str, model_dir: str, n_samples: int = 40, seed: int = 11,
-         fuse_grid: Sequence[float] = (0.0, 0.2, 0.35, 0.5, 0.7),
+         fuse_grid: Sequence[float] = (0.0, 0.2, 0.35, 0.5, 0.6, 0.7, 0.85),
          prior_grid: Sequence[float] = (0.0, 0.1, 0.2, 0.4)) -> str:
     """Choose ``fuse_cfog`` / ``attention_prior`` on the *dev* pairs (held out of training,
     inside the train split), never on the validation pairs. Markdown table of CMR / RMSE."""

@@ -82,7 +82,7 @@ def explain_arrays(template: np.ndarray, reference: np.ndarray, out: str, model_
     text = f"{title}found (row, col) = ({match.row:.2f}, {match.col:.2f})"
     if truth is not None:
         text += f", truth ({truth[0]:.2f}, {truth[1]:.2f}), error {np.hypot(match.row - truth[0], match.col - truth[1]):.2f} px"
-    surface = "ZNCC of the translation" + (f" + {m.fuse_cfog:g} CFOG" if m.fuse_cfog else "")
+    surface = "ZNCC of the translation" + (f" + {m.fuse_weight(template.shape[0]):g} CFOG" if m.fuse_weight(template.shape[0]) else "")
     return _figure(template, reference, match, tr, out, f"{text} - {m.model_version}", truth, surface)
 
 
