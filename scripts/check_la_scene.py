@@ -6,7 +6,8 @@ Moves the SAR mosaic's georeferencing by (dx, dy) metres (a VRT, no pixel copy),
 ``sarcoreg coregister`` in a child process (its peak memory is measured), then scores each
 matched window against the truth = known shift + the residual of the pair the window's
 template centre falls in (``<id>.json`` ``residual_shift_px``; windows in a pair without a
-measured residual are left out of the score).  Prints one summary line and a JSON block.
+measured residual are left out of the score). A second score takes as truth the residuals of
+all pairs under the template, weighted by the area each covers (``weighted_truth_*``).  Prints one summary line and a JSON block.
 """
 from __future__ import annotations
 
@@ -85,6 +86,19 @@ def main() -> int:
                 return tid
         return None
 
+    def weighted_residual(x, y):
+        """Residual of the pairs under the template, weighted by the area each covers
+        (map metres), or ``None`` when none of them has a residual."""
+        col, row = (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]
+        acc, wsum = np.zeros(2), 0.0
+        for tid, xo, yo, xs, ys in rects:
+            ox = min(col + half_px, xo + xs) - max(col - half_px, xo)
+            oy = min(row + half_px, yo + ys) - max(row - half_px, yo)
+            if ox > 0 and oy > 0 and residual.get(tid) is not None:
+                acc += ox * oy * np.array(residual[tid])
+                wsum += ox * oy
+        return acc / wsum if wsum else None
+
     def inside_one_pair(x, y):
         """Whether the whole template lies in one pair (the truth is one shift per pair)."""
         col, row = (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]
@@ -108,7 +122,9 @@ def main() -> int:
             continue
         truth = np.array(args.shift) + np.array(res)
         err_px = float(np.hypot(f["dx_m"] - truth[0], f["dy_m"] - truth[1]) / pixel_m)
-        rows.append(dict(matched=True, scored=True, outlier=f["outlier"], err_px=err_px,
+        tw = np.array(args.shift) + weighted_residual(f["x_opt"], f["y_opt"])
+        err_w_px = float(np.hypot(f["dx_m"] - tw[0], f["dy_m"] - tw[1]) / pixel_m)
+        rows.append(dict(matched=True, scored=True, outlier=f["outlier"], err_px=err_px, err_w_px=err_w_px,
                          one_pair=inside_one_pair(f["x_opt"], f["y_opt"]),
                          ddx=(f["dx_m"] - truth[0]) / pixel_m, ddy=(f["dy_m"] - truth[1]) / pixel_m))
     del lyr, vec
@@ -124,6 +140,9 @@ def main() -> int:
         "inliers_within_2px": float(np.mean([r["err_px"] <= 2 for r in inl])) if inl else None,
         "inlier_median_error_px": float(np.hypot(np.median([r["ddx"] for r in inl]),
                                                  np.median([r["ddy"] for r in inl]))) if inl else None,
+        # truth = the residuals of all pairs under the template, weighted by area
+        "weighted_truth_matched_within_2px": float(np.mean([r["err_w_px"] <= 2 for r in scored])) if scored else None,
+        "weighted_truth_inliers_within_2px": float(np.mean([r["err_w_px"] <= 2 for r in inl])) if inl else None,
         "one_pair_matched": sum(r["one_pair"] for r in scored),
         "one_pair_matched_within_2px": float(np.mean([r["err_px"] <= 2 for r in scored if r["one_pair"]]))
         if any(r["one_pair"] for r in scored) else None,
