@@ -57,13 +57,15 @@ def _zncc(**options) -> Matcher:
 def _cfog(**options) -> Matcher:
     cfg = _config(CfogConfig, "cfog", options)
     border = cfg.border_px or math.ceil(cfog_reach_px(cfg))
-    return DescriptorMatcher("cfog", lambda image: cfog_descriptor(image, cfg), border, cfg.exclusion_radius_px, cfg)
+    return DescriptorMatcher("cfog", lambda image: cfog_descriptor(image, cfg), border, cfg.exclusion_radius_px, cfg,
+                             cfg.min_valid)
 
 
 def _mind(**options) -> Matcher:
     cfg = _config(MindConfig, "mind", options)
     border = cfg.border_px or math.ceil(mind_reach_px(cfg))
-    return DescriptorMatcher("mind", lambda image: mind_descriptor(image, cfg), border, cfg.exclusion_radius_px, cfg)
+    return DescriptorMatcher("mind", lambda image: mind_descriptor(image, cfg), border, cfg.exclusion_radius_px, cfg,
+                             cfg.min_valid)
 
 
 def register(name: str, factory: Union[Factory, str], replace: bool = False) -> None:

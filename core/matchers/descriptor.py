@@ -53,6 +53,7 @@ class CfogConfig:
     magnitude_power: float = 1.0   # "square": gradient weight |g|^p (p = 1 matches "abs" in scale)
     border_px: int = 0             # template margin left out (0: derived from the sigmas)
     exclusion_radius_px: float = 4.0  # peak_confidence radius
+    min_valid: float = 0.5         # least share of data pixels in each input (nodata is masked)
 
     def __post_init__(self) -> None:
         if self.projection not in ("square", "abs"):
@@ -77,6 +78,7 @@ class MindConfig:
     var_floor: float = 1e-3        # V is at least var_floor · mean(V) (flat areas stay calm)
     border_px: int = 0
     exclusion_radius_px: float = 4.0
+    min_valid: float = 0.5         # least share of data pixels in each input (nodata is masked)
 
     def __post_init__(self) -> None:
         if self.neighbours not in (4, 8):
@@ -234,13 +236,13 @@ class DescriptorMatcher:
     """
 
     def __init__(self, name: str, describe: Callable[[np.ndarray], np.ndarray], border_px: int,
-                 exclusion_radius_px: float, config: object = None) -> None:
+                 exclusion_radius_px: float, config: object = None, min_valid: float = 0.5) -> None:
         self.name = name
         self.config = config            # the descriptor's frozen config, for reports
         self._describe = describe
         self.border_px = int(border_px)
         self.exclusion_radius_px = float(exclusion_radius_px)
-        self.min_valid = 0.5            # least share of data pixels in each input (nodata is masked)
+        self.min_valid = float(min_valid)  # least share of data pixels in each input (nodata is masked)
 
     def match(self, template: np.ndarray, reference: np.ndarray) -> Match:
         start = time.perf_counter()
