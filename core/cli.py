@@ -212,11 +212,33 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _gdal_warnings_once() -> None:
+    """Route GDAL's warnings to the ``sarcoreg.gdal`` logger, each distinct one once (GDAL
+    repeats e.g. a CRS remark for every dataset a window thread opens). Failures are left
+    to the bindings, which raise them as exceptions."""
+    try:
+        from osgeo import gdal
+    except ImportError:  # pragma: no cover - GDAL is a hard dependency of the engine
+        return
+    glog = logging.getLogger("sarcoreg.gdal")
+    seen = set()
+
+    def handler(err_class, err_no, message):
+        if err_class == gdal.CE_Warning and message not in seen:
+            seen.add(message)
+            glog.warning("%s", message)
+        elif err_class == gdal.CE_Debug:
+            glog.debug("%s", message)
+
+    gdal.SetErrorHandler(handler)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    _gdal_warnings_once()
     try:
         return int(args.func(args) or 0)
     except InputError as exc:

@@ -174,3 +174,24 @@ def test_coarse_pass_finds_an_offset_beyond_the_search_radius(tmp_path):
     assert err_px < 1.0
     blind = coregister(OPT, moved_sar, tmp_path / "blind", replace(cfg, coarse_search=False))
     assert len(blind.inliers) < len(far.inliers)
+
+
+@pytest.mark.shared_data
+def test_cli_shows_each_gdal_warning_once(shared_data, tmp_path):
+    """The UAVSAR pair's GeoTIFF CRS keys make GDAL warn for every dataset opened (one per
+    window thread and warped view); the command line says it once, and still succeeds."""
+    import subprocess
+    import sys
+
+    from children import child_env
+
+    folder = shared_data / "gefolki_uavsar"
+    opt = next(folder.glob("*_optique.tif"), None)
+    sar = next(folder.glob("*_radar.tif"), None)
+    if opt is None or sar is None:
+        pytest.skip("no gefolki_uavsar pair in the shared data")
+    proc = subprocess.run([sys.executable, "-m", "sarcoreg", "coregister", str(opt), str(sar), "-o",
+                           str(tmp_path / "out"), "--matcher", "cfog", "--window", "256", "--template", "192"],
+                          capture_output=True, text=True, env=child_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("GTIFF_SRS_SOURCE") == 1, proc.stderr
