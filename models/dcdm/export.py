@@ -73,7 +73,9 @@ def contract_metadata(model: Dcdm, ck: Dict, graph: str, window_px: int, templat
     train = ck.get("train", {})
     trainable, frozen = model.parameter_counts()
     return {
-        "model_version": MODEL_VERSION, "graph": graph, "preset": cfg.preset,
+        # the release family, then the training step: "dcdm-0.1.9375"
+        "model_version": f"{MODEL_VERSION}.{ck['step']}" if ck.get("step") else MODEL_VERSION,
+        "graph": graph, "preset": cfg.preset,
         "stride_px": str(STRIDE_PX), "grid_px": str(GRID_PX), "latent_ch": str(cfg.latent_ch),
         "time_dim": str(cfg.time_dim), "top_k": str(cfg.top_k),
         "train_window_px": str(train.get("window_px", "")), "train_template_px": str(train.get("template_px", "")),
