@@ -29,7 +29,8 @@ def cmd_train(args) -> int:
                        steps=args.steps)
     best = train(args.data, args.out, args.preset, tcfg, time_budget_min=args.time_budget_min,
                  checkpoint_every=args.checkpoint_every, resume=args.resume, log=_echo,
-                 dev_every=args.dev_every, init_ae=args.init_ae, threads=args.threads)
+                 dev_every=args.dev_every, init_ae=args.init_ae, threads=args.threads,
+                 keep_every=args.keep_every)
     _echo(f"best checkpoint: {best}\nnext: sarcoreg export-onnx {best}")
     return 0
 
@@ -73,6 +74,8 @@ def register(subparsers) -> None:
     t.add_argument("--preset", default="cpu", help="cpu (small, trains on CPU) or paper (~21 M parameters)")
     t.add_argument("--time-budget-min", type=float, default=60.0, help="stop after this many minutes (default 60)")
     t.add_argument("--checkpoint-every", type=int, default=25, help="write last.pt every N steps (default 25)")
+    t.add_argument("--keep-every", type=int, default=0,
+                   help="also keep step_<N>.pt every N steps, to choose among them on the dev pairs (default: off)")
     t.add_argument("--dev-every", type=int, default=100, help="score the dev pairs every N steps (default 100)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     t.add_argument("--window", type=int, default=160, help="training reference window px (default 160)")

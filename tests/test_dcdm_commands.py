@@ -9,6 +9,8 @@ def test_model_commands_parse():
     p = build_parser()
     a = p.parse_args(["train", "--preset", "cpu", "--time-budget-min", "5", "--resume", "--out", "x"])
     assert a.preset == "cpu" and a.time_budget_min == 5 and a.resume and callable(a.func)
+    assert a.keep_every == 0
+    assert p.parse_args(["train", "--keep-every", "500"]).keep_every == 500
     a = p.parse_args(["export-onnx", "ck.pt", "--layout", "unrolled"])
     assert a.layout == "unrolled" and a.checkpoint == "ck.pt"
     a = p.parse_args(["explain", "-o", "x.png", "--sample", "3"])

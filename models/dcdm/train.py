@@ -85,8 +85,11 @@ def dev_score(model: Dcdm, dev_set) -> Dict[str, float]:
 def train(data_root: str, out_dir: str, preset: str = "cpu", tcfg: TrainConfig = TrainConfig(),
           time_budget_min: float = 60.0, checkpoint_every: int = 50, resume: bool = False,
           log: Callable[[str], None] = print, dev_samples: int = 24, dev_every: int = 100,
-          init_ae: Optional[str] = None, threads: Optional[int] = None) -> Path:
+          init_ae: Optional[str] = None, threads: Optional[int] = None, keep_every: int = 0) -> Path:
     """Train (or resume) and return the path of the best checkpoint.
+
+    ``keep_every``: also keep a copy ``step_<N>.pt`` every ``keep_every`` denoiser steps
+    (0: none), for choosing among checkpoints afterwards on the dev pairs.
 
     ``init_ae``: a checkpoint whose trained auto-encoder is reused (the ``ae`` phase is skipped).
     ``threads``: torch intra-op threads; default half the cores. On a busy machine one thread
@@ -212,6 +215,9 @@ def train(data_root: str, out_dir: str, preset: str = "cpu", tcfg: TrainConfig =
                 f"spc {l_spc.item():.3f} match {l_match.item():.3f}) [{elapsed() / 60:.1f} / {time_budget_min:.0f} min]")
         if state["step"] % checkpoint_every == 0:
             snapshot(opt)
+        if keep_every and state["step"] % keep_every == 0:
+            state["elapsed_s"] = elapsed()
+            save_checkpoint(Path(out_dir) / f"step_{state['step']}.pt", model, None, {**state, **meta})
         if state["step"] % dev_every == 0:
             s = dev_score(model, dev_set)
             s["step"] = state["step"]
