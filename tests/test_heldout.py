@@ -1,4 +1,4 @@
-"""The held-out pairs of other sensors (scripts/heldout_eval.py): loading and a real match."""
+"""The held-out pairs of other sensors (scripts/heldout_eval.py) and the truth check (scripts/truth_check.py)."""
 import importlib.util
 from pathlib import Path
 
@@ -41,3 +41,13 @@ def test_heldout_pairs_load_and_cfog_finds_the_offsets(shared_data):
 def test_main_says_what_is_missing(tmp_path, capsys):
     assert _module().main(["--data", str(tmp_path), "--samples", "2"]) == 2
     assert "no held-out pairs" in capsys.readouterr().err
+
+
+@pytest.mark.shared_data
+def test_truth_check_counts_agreeing_misses(shared_data, capsys):
+    spec = importlib.util.spec_from_file_location("truth_check", SCRIPT.with_name("truth_check.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--data", str(shared_data), "--samples", "4", "--matchers", "cfog,mind"]) == 0
+    out = capsys.readouterr().out
+    assert "4 val samples at 256/192" in out and "agree within 1.5 px but both miss" in out
