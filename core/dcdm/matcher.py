@@ -19,16 +19,17 @@ match the translation against the SAR window with ZNCC (no torch).
 ``row, col`` are the template's top-left position in the reference (``core/__init__``
 conventions). ``Match.translated`` holds the translated template (``T × T``, NaN outside
 ``T' × T'``).
+
+The ONNX files and sessions come from ``runtime.open_model``. ``match_many`` translates
+``batch_size`` windows of one size per model call, and one call runs at a time per matcher.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
-import os
 import threading
 import time
-from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -37,53 +38,17 @@ from ..errors import InputError, ModelError
 from ..matchers.base import Match
 from ..matchers.common import check_pair, finish_match, input_status
 from ..matchers.kernels import zncc_surface
-from .contract import Contract, prepare, read_contract
+from .contract import Contract, prepare
+from .runtime import MODEL_DIR_ENV, PROVIDERS, available, default_model_dir, model_files, open_model
 from .schedule import alphas_cumprod, ddim_step, ddim_timesteps, fixed_noise, timestep_embedding
+
+# the model-file helpers live in ``runtime``; the registry asks this module for ``available``
+__all__ = ["DcdmMatcher", "Translation", "displacement_prior", "GPU_BATCH", "MODEL_DIR_ENV", "PROVIDERS",
+           "available", "default_model_dir", "model_files"]
 
 log = logging.getLogger("sarcoreg.dcdm")
 
-PROVIDERS = ("auto", "cuda", "cpu")
-LOOP_FILES = ("dcdm_condition.onnx", "dcdm_denoiser.onnx", "dcdm_decoder.onnx")
-UNROLLED_FILE = "dcdm_unrolled.onnx"
-MODEL_DIR_ENV = "SARCOREG_DCDM_DIR"
 GPU_BATCH = 16          # windows per call on CUDA
-
-
-def default_model_dir() -> Path:
-    """``$SARCOREG_DCDM_DIR`` if set, else ``models/onnx`` of this package."""
-    env = os.environ.get(MODEL_DIR_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models" / "onnx"
-
-
-def model_files(model_dir: Optional[str] = None) -> Tuple[str, List[Path]]:
-    """``(layout, paths)`` of the model in ``model_dir``; layout ``""`` when none is complete."""
-    base = Path(model_dir) if model_dir else default_model_dir()
-    loop = [base / f for f in LOOP_FILES]
-    if all(p.is_file() for p in loop):
-        return "loop", loop
-    if (base / UNROLLED_FILE).is_file():
-        return "unrolled", [base / UNROLLED_FILE]
-    return "", loop
-
-
-def available(model_dir: Optional[str] = None) -> bool:
-    """True when the ONNX files of a model exist (the registry lists ``dcdm`` only then)."""
-    return bool(model_files(model_dir)[0])
-
-
-def _choose_providers(provider: str, available_providers: List[str]) -> Tuple[List[str], str]:
-    """ONNX Runtime providers to ask for, and why the GPU is not among them (or ``""``)."""
-    has_cuda = "CUDAExecutionProvider" in available_providers
-    if provider == "cpu":
-        return ["CPUExecutionProvider"], "CPU requested"
-    if has_cuda:
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"], ""
-    why = ("this onnxruntime build has no CUDA provider (install onnxruntime-gpu instead of onnxruntime "
-           "for a GPU)")
-    if provider == "cuda":
-        log.warning("CUDA requested but %s: running on CPU", why)
-        why = "CUDA requested but " + why
-    return ["CPUExecutionProvider"], why
 
 
 def _fuse_table(value, where: str) -> Tuple[Tuple[int, float], ...]:
@@ -158,51 +123,15 @@ class DcdmMatcher:
     def __init__(self, provider: str = "auto", model_dir: Optional[str] = None, threads: Optional[int] = None,
                  fuse_cfog: Optional[float] = None, attention_prior: Optional[float] = None,
                  exclusion_radius_px: float = 4.0, batch_size: Optional[int] = None):
-        if provider not in PROVIDERS:
-            raise InputError(f"provider {provider!r} is unknown: use one of {', '.join(PROVIDERS)}")
-        layout, paths = model_files(model_dir)
-        if not layout:
-            raise ModelError(
-                f"DCDM model files are missing in {paths[0].parent} (expected {', '.join(LOOP_FILES)} or "
-                f"{UNROLLED_FILE}): run `sarcoreg export-onnx` or install the model, or use a classical "
-                "matcher (cfog)")
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:
-            raise ModelError(f"onnxruntime is not installed ({exc}): pip install onnxruntime") from None
-        providers, note = _choose_providers(provider, ort.get_available_providers())
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = int(threads or max(1, min(4, os.cpu_count() or 1)))
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.log_severity_level = 3
-        # no busy-waiting between operators: on a small shared CPU spinning threads steal the
-        # cores from the numpy work (ZNCC) and from other processes
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.layout = layout
-        self.sessions: Dict[str, object] = {}
-        contracts = []
-        for p in paths:
-            try:
-                sess = ort.InferenceSession(str(p), sess_options=opts, providers=providers)
-            except Exception as exc:  # onnxruntime raises its own exception types
-                raise ModelError(f"{p}: cannot be loaded by onnxruntime ({exc}): re-export the model") from None
-            c = read_contract(sess.get_modelmeta().custom_metadata_map, str(p))
-            self.sessions[c.raw["graph"]] = sess
-            contracts.append(c)
-        versions = {c.model_version for c in contracts}
-        if len(versions) != 1:
-            raise ModelError(f"{paths[0].parent}: graphs of different model versions {sorted(versions)}: "
-                             "re-export all of them together")
-        self.contract: Contract = contracts[0]
-        self.model_version = self.contract.model_version
-        used = next(iter(self.sessions.values())).get_providers()
-        self.provider = "cuda" if used and used[0] == "CUDAExecutionProvider" else "cpu"
-        if self.provider == "cpu" and not note:
-            note = "the CUDA provider failed to start (see the onnxruntime log): running on CPU"
-        self.provider_note = note
-        self.threads = opts.intra_op_num_threads
+        model = open_model(model_dir, provider, threads)
+        self.layout = model.layout
+        self.sessions = model.sessions
+        self.contract: Contract = model.contract
+        self.model_version = model.contract.model_version
+        self.provider = model.provider
+        self.provider_note = model.provider_note
+        self.threads = model.threads
+        where = str(model.paths[0])
         # one model call at a time: each call already uses every intra-op thread, and
         # concurrent calls from the window threads multiplied the memory (4 window threads:
         # 1.5 GB instead of 0.7 GB) without being faster; the numpy part still overlaps
@@ -214,9 +143,9 @@ class DcdmMatcher:
         try:
             tuned = json.loads(self.contract.raw.get("matching", "{}"))
         except ValueError:
-            raise ModelError(f"{paths[0]}: metadata 'matching' is not JSON: re-export the model") from None
+            raise ModelError(f"{where}: metadata 'matching' is not JSON: re-export the model") from None
         self.fuse_table = _fuse_table(tuned.get("fuse_cfog", 0.0) if fuse_cfog is None else fuse_cfog,
-                                      str(paths[0]))
+                                      where)
         self.fuse_cfog = self.fuse_table[-1][1]   # the weight at the largest tuned template
         self.attention_prior = float(tuned.get("attention_prior", 0.0) if attention_prior is None else attention_prior)
         if not self.attention_prior >= 0.0:
@@ -227,8 +156,8 @@ class DcdmMatcher:
         self._steps = ddim_timesteps(s)
         self._embs = timestep_embedding(self._steps, self.contract.time_dim)
         self._cfog = None
-        log.info("DCDM %s (%s layout) on %s%s", self.model_version, layout, self.provider,
-                 f" ({note})" if note else "")
+        log.info("DCDM %s (%s layout) on %s%s", self.model_version, self.layout, self.provider,
+                 f" ({self.provider_note})" if self.provider_note else "")
 
     def fuse_weight(self, template_px: int) -> float:
         """CFOG weight for a template of ``template_px``: linear between the tuned sizes,
