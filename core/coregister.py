@@ -2,7 +2,7 @@
 
     prepare()            validate inputs, lay the working grid and the windows (no pixels read)
     with_coarse_offset() coarse pre-alignment for offsets beyond the search radius
-    match_window()       read one window pair and match it (writes nothing)
+    match_windows()      read window pairs and match them (writes nothing)
     coregister()         all of it, plus tie points and outlier flags (core.tiepoints),
                          the outputs (core.outputs, core.report), staged and moved into place
 """
@@ -13,7 +13,9 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
 
 from . import coarse as coarse_pass
 from . import outputs as out
@@ -87,11 +89,8 @@ def make_matcher(config: CoregConfig) -> Matcher:
 def match_chunk(scene: "Scene", windows: Sequence[Window], config: CoregConfig) -> List[WindowResult]:
     """Match a chunk of windows in this process (the unit of work sent to a Dask worker)."""
     matcher = make_matcher(config)
-    group = max(1, int(getattr(matcher, "batch_size", 1) or 1))
-    out: List[WindowResult] = []
-    for i in range(0, len(windows), group):
-        out.extend(match_windows(scene, windows[i:i + group], matcher, config.max_nodata_fraction))
-    return out
+    return [res for g in _window_groups(windows, matcher)
+            for res in match_windows(scene, g, matcher, config.max_nodata_fraction)]
 
 
 def _optical_path(optical: Union[PathLike, Sequence[PathLike]]) -> str:
@@ -136,8 +135,16 @@ def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     return replace(scene, sar=sar, coarse=est)
 
 
-def _read_window(scene: Scene, window: Window, max_nodata_fraction: float):
-    """``(template, reference, f_opt, f_sar, skip_reason)`` of one window on the working grid."""
+class _WindowPixels(NamedTuple):
+    template: np.ndarray
+    reference: np.ndarray
+    nodata_optical: float
+    nodata_sar: float
+    skipped: str          # "" or why the window is not matched ("nodata_optical" / "nodata_sar")
+
+
+def _read_window(scene: Scene, window: Window, max_nodata_fraction: float) -> _WindowPixels:
+    """One window's template and reference on the working grid, and whether to skip it."""
     tr, tc = window.template_origin
     template = scene.optical.read(tr, tc, window.template_px, window.template_px)
     f_opt = nodata_fraction(template)
@@ -146,35 +153,38 @@ def _read_window(scene: Scene, window: Window, max_nodata_fraction: float):
     skip = ""
     if f_opt > max_nodata_fraction or f_sar > max_nodata_fraction:
         skip = "nodata_optical" if f_opt > max_nodata_fraction else "nodata_sar"
-    return template, reference, f_opt, f_sar, skip
-
-
-def match_window(scene: Scene, window: Window, matcher: Matcher, max_nodata_fraction: float) -> WindowResult:
-    """Read one window pair on the working grid and match it; never raises for bad pixels."""
-    return match_windows(scene, [window], matcher, max_nodata_fraction)[0]
+    return _WindowPixels(template, reference, f_opt, f_sar, skip)
 
 
 def match_windows(scene: Scene, windows: Sequence[Window], matcher: Matcher,
                   max_nodata_fraction: float) -> List[WindowResult]:
-    """Read and match several windows; a matcher with ``match_many`` gets them as one batch
-    (the DCDM matcher translates ``batch_size`` windows per model call)."""
-    read = [_read_window(scene, w, max_nodata_fraction) for w in windows]
-    todo = [k for k, rd in enumerate(read) if not rd[4]]
+    """Read and match several windows; never raises for bad pixels. A matcher with
+    ``match_many`` gets them as one batch (the DCDM matcher translates ``batch_size`` windows
+    per model call)."""
+    pixels = [_read_window(scene, w, max_nodata_fraction) for w in windows]
+    todo = [px for px in pixels if not px.skipped]
     t0 = time.perf_counter()
     many = getattr(matcher, "match_many", None)
     if many is not None and len(todo) > 1:
-        matches = many([(read[k][0], read[k][1]) for k in todo])
+        matches = iter(many([(px.template, px.reference) for px in todo]))
     else:
-        matches = [matcher.match(read[k][0], read[k][1]) for k in todo]
+        matches = iter([matcher.match(px.template, px.reference) for px in todo])
     share = (time.perf_counter() - t0) / max(1, len(todo))
-    by_k = {k: (m if m.seconds else replace(m, seconds=share)) for k, m in zip(todo, matches)}
     out = []
-    for k, (w, rd) in enumerate(zip(windows, read)):
-        if rd[4]:
-            out.append(WindowResult(w, Match.failed("skipped"), rd[4], rd[2], rd[3]))
+    for w, px in zip(windows, pixels):
+        if px.skipped:
+            m = Match.failed("skipped")
         else:
-            out.append(WindowResult(w, by_k[k], "", rd[2], rd[3]))
+            m = next(matches)
+            m = m if m.seconds else replace(m, seconds=share)
+        out.append(WindowResult(w, m, px.skipped, px.nodata_optical, px.nodata_sar))
     return out
+
+
+def _window_groups(windows: Sequence[Window], matcher: Matcher) -> List[Sequence[Window]]:
+    """``windows`` in groups of the matcher's ``batch_size`` (1 for matchers without one)."""
+    group = max(1, int(getattr(matcher, "batch_size", 1) or 1))
+    return [windows[i:i + group] for i in range(0, len(windows), group)]
 
 
 def iter_matches(scene: Scene, windows: Sequence[Window], matcher: Matcher, config: CoregConfig,
@@ -184,8 +194,7 @@ def iter_matches(scene: Scene, windows: Sequence[Window], matcher: Matcher, conf
     A matcher with ``batch_size`` > 1 (DCDM on a GPU) gets groups of that many windows per task.
     """
     workers = config.workers or min(4, os.cpu_count() or 1)
-    group = max(1, int(getattr(matcher, "batch_size", 1) or 1))
-    groups = [windows[i:i + group] for i in range(0, len(windows), group)]
+    groups = _window_groups(windows, matcher)
     if workers <= 1:
         for g in groups:
             check_cancel(feedback)

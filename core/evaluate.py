@@ -26,14 +26,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .errors import InputError
 from .feedback import Feedback, NullFeedback, check_cancel
 from .matchers import Matcher, get_matcher
-from .samples import SETTINGS, iter_samples
+from .samples import SETTINGS, Sample, iter_samples
 
 log = logging.getLogger("sarcoreg.evaluate")
 
@@ -138,6 +138,27 @@ def _matchers(matchers: Iterable[Union[str, Matcher]]) -> List[Matcher]:
     return out
 
 
+def score_samples(matcher: Matcher, samples: Sequence[Sample], window_px: int, template_px: int,
+                  noise_var: float = 0.0, templates: Optional[Sequence[np.ndarray]] = None,
+                  tick: Optional[Callable[[], None]] = None) -> MatcherScore:
+    """Run ``matcher`` on ``samples`` (their templates, or ``templates`` in their place, e.g.
+    with noise added) and score it; ``tick()`` is called after each sample."""
+    templates = [s.template for s in samples] if templates is None else templates
+    rows, cols, oks, confs, secs = [], [], [], [], []
+    for s, template in zip(samples, templates):
+        start = time.perf_counter()
+        m = matcher.match(template, s.reference)
+        secs.append(time.perf_counter() - start)
+        rows.append(m.row)
+        cols.append(m.col)
+        oks.append(m.ok)
+        confs.append(m.confidence)
+        if tick is not None:
+            tick()
+    return score(matcher.name, window_px, template_px, noise_var, rows, cols,
+                 [s.true_row for s in samples], [s.true_col for s in samples], oks, confs, secs)
+
+
 def evaluate(data_root: str, matchers: Sequence[Union[str, Matcher]],
              settings: Sequence[Tuple[int, int]] = SETTINGS, n_samples: int = 200, seed: int = 0,
              split: str = "val", noise_var: Union[float, Sequence[float]] = 0.0,
@@ -160,30 +181,23 @@ def evaluate(data_root: str, matchers: Sequence[Union[str, Matcher]],
         raise InputError(f"n_samples {n_samples} must be at least 1")
     total = len(settings) * len(levels) * len(objs) * n_samples
     done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        feedback.set_progress(100.0 * done / total)
+        check_cancel(feedback)
+
+    check_cancel(feedback)
     results: List[MatcherScore] = []
     for window_px, template_px in settings:
         samples = list(iter_samples(data_root, window_px, template_px, n_samples, seed, split))
-        truth_r = np.array([s.true_row for s in samples])
-        truth_c = np.array([s.true_col for s in samples])
         for level in levels:
             templates = [add_noise(s.template, level, np.random.default_rng(
                 [int(seed), int(window_px), int(template_px), i, int(round(level * 1e6))]))
                 for i, s in enumerate(samples)]
             for matcher in objs:
-                rows, cols, oks, confs, secs = [], [], [], [], []
-                for s, template in zip(samples, templates):
-                    check_cancel(feedback)
-                    start = time.perf_counter()
-                    m = matcher.match(template, s.reference)
-                    secs.append(time.perf_counter() - start)
-                    rows.append(m.row)
-                    cols.append(m.col)
-                    oks.append(m.ok)
-                    confs.append(m.confidence)
-                    done += 1
-                    feedback.set_progress(100.0 * done / total)
-                result = score(matcher.name, window_px, template_px, level, rows, cols, truth_r, truth_c,
-                               oks, confs, secs)
+                result = score_samples(matcher, samples, window_px, template_px, level, templates, tick)
                 log.info("%s %d/%d noise %.2f: CMR(5) %.3f", result.matcher, window_px, template_px,
                          level, result.cmr5)
                 feedback.info(f"{result.matcher} window {window_px} template {template_px} noise {level:g}: "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -79,8 +78,12 @@ def main() -> int:
         residual[tid] = None if r is None else (r[1] * pixel_m, -r[0] * pixel_m)
     rects = tile_rects(opt_vrt)
 
+    def mosaic_px(x, y):
+        """Map (x, y) -> mosaic (col, row), in pixels."""
+        return (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]
+
     def tile_at(x, y):
-        col, row = (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]
+        col, row = mosaic_px(x, y)
         for tid, xo, yo, xs, ys in rects:
             if xo <= col < xo + xs and yo <= row < yo + ys:
                 return tid
@@ -89,7 +92,7 @@ def main() -> int:
     def weighted_residual(x, y):
         """Residual of the pairs under the template, weighted by the area each covers
         (map metres), or ``None`` when none of them has a residual."""
-        col, row = (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]
+        col, row = mosaic_px(x, y)
         acc, wsum = np.zeros(2), 0.0
         for tid, xo, yo, xs, ys in rects:
             ox = min(col + half_px, xo + xs) - max(col - half_px, xo)
@@ -101,7 +104,7 @@ def main() -> int:
 
     def inside_one_pair(x, y):
         """Whether the whole template lies in one pair (the truth is one shift per pair)."""
-        col, row = (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]
+        col, row = mosaic_px(x, y)
         return any(xo <= col - half_px and col + half_px <= xo + xs and yo <= row - half_px and row + half_px <= yo + ys
                    for _tid, xo, yo, xs, ys in rects)
 

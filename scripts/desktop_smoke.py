@@ -9,7 +9,7 @@ import os
 import traceback
 
 from qgis.core import QgsApplication, QgsProject, QgsRasterLayer
-from qgis.PyQt.QtCore import QSize, QTimer
+from qgis.PyQt.QtCore import QTimer
 from qgis.utils import iface, plugins
 
 OUT = os.environ.get("SARCOREG_SMOKE_OUT", os.path.join(os.getcwd(), "build", "desktop_smoke"))

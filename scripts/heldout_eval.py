@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sarcoreg.core.evaluate import format_markdown, score  # noqa: E402
+from sarcoreg.core.evaluate import format_markdown, score_samples  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.radiometry import to_db  # noqa: E402
 from sarcoreg.core.samples import Pair, cut_sample, sample_specs  # noqa: E402
@@ -76,8 +75,7 @@ def main(argv=None) -> int:
     if not loaded:
         print(f"{a.data}: no held-out pairs (hetero_cd/, cfog_visible1/) found", file=sys.stderr)
         return 2
-    names = a.matchers.split(",")
-    matchers = [get_matcher(n) for n in names]
+    matchers = [get_matcher(n) for n in a.matchers.split(",")]
     results = []
     for R, T in ((256, 192), (512, 384)):
         usable = [(p, o, s) for p, o, s in loaded if min(o.shape) >= R + 8]
@@ -88,15 +86,7 @@ def main(argv=None) -> int:
         images = {p.pair_id: (o, s) for p, o, s in usable}
         samples = [cut_sample(sp, *images[sp.pair.pair_id], R, T) for sp in specs]
         print(f"{R}/{T}: {len(samples)} samples from {', '.join(p.pair_id for p, _, _ in usable)}", file=sys.stderr)
-        for name, m in zip(names, matchers):
-            rows, cols, ok, conf, secs = [], [], [], [], []
-            for s in samples:
-                t0 = time.perf_counter()
-                r = m.match(s.template, s.reference)
-                secs.append(time.perf_counter() - t0)
-                rows.append(r.row); cols.append(r.col); ok.append(r.status == "ok"); conf.append(r.confidence)
-            results.append(score(name, R, T, 0.0, rows, cols, [s.true_row for s in samples],
-                                 [s.true_col for s in samples], ok, conf, secs))
+        results += [score_samples(m, samples, R, T) for m in matchers]
     print(format_markdown(results))
     return 0
 

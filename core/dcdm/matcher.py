@@ -146,7 +146,6 @@ class DcdmMatcher:
             raise ModelError(f"{where}: metadata 'matching' is not JSON: re-export the model") from None
         self.fuse_table = _fuse_table(tuned.get("fuse_cfog", 0.0) if fuse_cfog is None else fuse_cfog,
                                       where)
-        self.fuse_cfog = self.fuse_table[-1][1]   # the weight at the largest tuned template
         self.attention_prior = float(tuned.get("attention_prior", 0.0) if attention_prior is None else attention_prior)
         if not self.attention_prior >= 0.0:
             raise InputError(f"attention_prior {self.attention_prior} must be >= 0")
@@ -183,12 +182,16 @@ class DcdmMatcher:
 
     def translate_many(self, templates: List[np.ndarray], references: List[np.ndarray]) -> List[Translation]:
         """``translate`` for pairs of one size, in one ONNX Runtime call (one batch)."""
+        return self._translate([prepare(t) for t in templates], [prepare(r) for r in references])
+
+    def _translate(self, templates: List[np.ndarray], references: List[np.ndarray]) -> List[Translation]:
+        """``translate_many`` on inputs already through ``contract.prepare``."""
         sizes = {self._sizes(t.shape[0], r.shape[0]) for t, r in zip(templates, references)}
         if len(sizes) != 1:
             raise InputError(f"one batch needs pairs of one size, got {sorted(sizes)}")
         t_used, r_used, pad = sizes.pop()
-        tm = np.stack([prepare(t)[:t_used, :t_used][None] for t in templates])
-        rf = np.stack([prepare(r)[:r_used, :r_used][None] for r in references])
+        tm = np.stack([t[:t_used, :t_used][None] for t in templates])
+        rf = np.stack([r[:r_used, :r_used][None] for r in references])
         if pad:
             rf = np.pad(rf, ((0, 0), (0, 0), (0, pad), (0, pad)))
         rf = np.ascontiguousarray(rf, dtype=np.float32)
@@ -230,7 +233,7 @@ class DcdmMatcher:
         batch items independently); ``seconds`` is the batch's time shared among its pairs.
         """
         out: List[Optional[Match]] = [None] * len(pairs)
-        todo: Dict[Tuple[int, int, int], List[Tuple[int, np.ndarray, np.ndarray]]] = {}
+        todo: Dict[Tuple[int, int, int], List[Tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {}
         for k, (template, reference) in enumerate(pairs):
             start = time.perf_counter()
             t, r = check_pair(template, reference)
@@ -247,24 +250,25 @@ class DcdmMatcher:
             except InputError as exc:
                 out[k] = Match.failed(f"size: {exc}", time.perf_counter() - start)
                 continue
-            todo.setdefault(key, []).append((k, t, r))
+            # the prepared reference feeds both the model and the ZNCC of its translation
+            todo.setdefault(key, []).append((k, t, r, prepare(r)))
         for items in todo.values():
             for i in range(0, len(items), self.batch_size):
                 chunk = items[i:i + self.batch_size]
                 start = time.perf_counter()
-                trs = self.translate_many([t for _, t, _ in chunk], [r for _, _, r in chunk])
+                trs = self._translate([prepare(t) for _, t, _, _ in chunk], [rp for _, _, _, rp in chunk])
                 share = (time.perf_counter() - start) / len(chunk)
-                for (k, t, r), tr in zip(chunk, trs):
-                    out[k] = self._finish(t, r, tr, time.perf_counter() - share)
+                for (k, t, r, rp), tr in zip(chunk, trs):
+                    out[k] = self._finish(t, r, rp, tr, time.perf_counter() - share)
         return out  # type: ignore[return-value]
 
-    def _finish(self, t: np.ndarray, r: np.ndarray, tr: Translation, start: float) -> Match:
+    def _finish(self, t: np.ndarray, r: np.ndarray, r_prepared: np.ndarray, tr: Translation,
+                start: float) -> Match:
         """Similarity surface of one translation in its reference, peak and confidence."""
         t_used = tr.image.shape[0]
-        translated = tr.image.astype(np.float32).copy()
+        translated = tr.image.astype(np.float32)
         translated[~np.isfinite(t[:t_used, :t_used])] = np.nan
-        ref_prepared = prepare(r)
-        ref_prepared[~np.isfinite(r)] = np.nan
+        ref_prepared = np.where(np.isfinite(r), r_prepared, np.float32(np.nan))
         n_out = r.shape[0] - t.shape[0] + 1
         surface = zncc_surface(translated, ref_prepared)[:n_out, :n_out]
         w = self.fuse_weight(t.shape[0])

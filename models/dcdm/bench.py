@@ -106,7 +106,7 @@ def torch_vs_onnx(data: str, checkpoint: str, model_dir=None, n: int = 12, threa
     """
     import torch
 
-    from ...core.dcdm.matcher import DcdmMatcher, Translation
+    from ...core.dcdm.matcher import DcdmMatcher
     from .sampler import translate as torch_translate
     from .train import load_model
 
@@ -115,21 +115,12 @@ def torch_vs_onnx(data: str, checkpoint: str, model_dir=None, n: int = 12, threa
     model.eval()
 
     class TorchDcdm(DcdmMatcher):
-        """The shipped matcher with the translation computed by torch eager."""
+        """The shipped matcher with the network run by torch eager instead of ONNX Runtime."""
 
-        def translate_many(self, templates, references):
-            from ...core.dcdm.contract import prepare as prep
-            out = []
-            for t, r in zip(templates, references):
-                t_used, r_used, pad = self._sizes(t.shape[0], r.shape[0])
-                tm = torch.from_numpy(np.ascontiguousarray(prep(t)[:t_used, :t_used]))[None, None]
-                rf = np.pad(prep(r)[:r_used, :r_used], ((0, pad), (0, pad)))
-                with torch.no_grad():
-                    tr = torch_translate(model, tm, torch.from_numpy(np.ascontiguousarray(rf))[None, None])
-                h, hr = t_used // 8, rf.shape[0] // 8
-                out.append(Translation(tr.image[0, 0].numpy(), tr.att_raw[0].numpy(), tr.att_cal[0].numpy(),
-                                       (h, h, hr - h + 1, hr - h + 1)))
-            return out
+        def _run(self, tm, rf, x_T, b):
+            with torch.no_grad():   # the sampler starts from the same fixed x_T
+                tr = torch_translate(model, torch.from_numpy(tm), torch.from_numpy(rf))
+            return tr.image.numpy(), tr.att_raw.numpy(), tr.att_cal.numpy()
 
     onnx_m = DcdmMatcher(provider="cpu", model_dir=model_dir, threads=threads)
     torch_m = TorchDcdm(provider="cpu", model_dir=model_dir, threads=threads)
