@@ -10,7 +10,14 @@ Los Angeles Sentinel-1/Sentinel-2 pairs only):
   countries and dates; 4–12 % of the pixels changed between the dates), truth = the
   integer offset of the cut;
 - ``cfog_visible1``: optical + SAR with hand control points; the truth adds their mean
-  offset (about 1 px).
+  offset (about 1 px);
+- ``gefolki_uavsar``: UAVSAR L-band Pauli RGB against aerial RGB (airborne SAR, 1024 px),
+  and ``gefolki_s1s2``: Sentinel-1 against Sentinel-2 in another country (448 px, so only
+  at 256/192); both are aligned upstream, truth = the offset of the cut alone. CFOG and MIND
+  agree on a median residual of (-0.45, 0.01) and (-0.15, -0.19) px over a grid of templates
+  on them, so CMR(1) there is good to about half a pixel. (The ``Flow_patch11.tif`` field
+  beside the S1/S2 pair does not describe the offset between its two images: it is all
+  positive, up to 7 px, where both descriptors find less than 1 px.)
 
 Samples are cut as in ``core/samples.py`` (SAR 8-bit amplitude → dB, optical grey = mean of
 the bands) at 256/192 and, where a pair is large enough, 512/384, and scored with
@@ -38,6 +45,8 @@ HETERO_SAR = {"dataset#2": "image_t2", "dataset#4": "image_t1", "dataset#5": "im
 
 def load_pairs(data: Path):
     """``[(Pair, optical_grey, sar_db)]`` of the held-out pairs that exist under ``data``."""
+    from osgeo import gdal
+
     out = []
     het = data / "hetero_cd"
     if het.is_dir():
@@ -53,7 +62,6 @@ def load_pairs(data: Path):
             out.append((Pair(f"hetero_cd/{name}", str(f), str(f), 0.0, 0.0), opt, sar))
     cv = data / "cfog_visible1"
     if cv.is_dir():
-        from osgeo import gdal
         cps = np.loadtxt(cv / "visibleToSAR1_CP.txt")   # x_ref y_ref x_sen y_sen
         dy, dx = float(np.mean(cps[:, 3] - cps[:, 1])), float(np.mean(cps[:, 2] - cps[:, 0]))
         opt = gdal.Open(str(cv / "visible1_ref.tif")).ReadAsArray().astype(np.float32)
@@ -61,6 +69,18 @@ def load_pairs(data: Path):
         opt = opt.mean(axis=0) if opt.ndim == 3 else opt
         sar = sar.mean(axis=0) if sar.ndim == 3 else sar
         out.append((Pair("cfog_visible1", str(cv), str(cv), dy, dx), opt, to_db(sar, "amplitude")))
+    for folder, sar_glob, opt_glob in (("gefolki_uavsar", "*_radar.tif", "*_optique.tif"),
+                                       ("gefolki_s1s2", "S1_*.tif", "S2_*.tif")):
+        sar_files, opt_files = sorted((data / folder).glob(sar_glob)), sorted((data / folder).glob(opt_glob))
+        if not (sar_files and opt_files):
+            continue
+        sar = gdal.Open(str(sar_files[0])).ReadAsArray().astype(np.float32)
+        opt = gdal.Open(str(opt_files[0])).ReadAsArray().astype(np.float32)
+        sar = sar.reshape(-1, *sar.shape[-2:])
+        sar_grey = sar.mean(axis=0)
+        sar_grey[(sar == 0).all(axis=0)] = np.nan          # the Pauli image's black border
+        opt = opt.mean(axis=0) if opt.ndim == 3 else opt
+        out.append((Pair(folder, str(sar_files[0]), str(opt_files[0]), 0.0, 0.0), opt, to_db(sar_grey, "amplitude")))
     return out
 
 
@@ -73,7 +93,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     loaded = load_pairs(Path(a.data))
     if not loaded:
-        print(f"{a.data}: no held-out pairs (hetero_cd/, cfog_visible1/) found", file=sys.stderr)
+        print(f"{a.data}: no held-out pairs (hetero_cd/, cfog_visible1/, gefolki_*/) found", file=sys.stderr)
         return 2
     matchers = [get_matcher(n) for n in a.matchers.split(",")]
     results = []
