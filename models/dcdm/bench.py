@@ -8,7 +8,7 @@ dev pairs (train split, held out of training)
 ``python -m sarcoreg.models.dcdm.bench versus`` torch eager vs ONNX Runtime, same samples,
 same post-processing, alternating (network alone, whole match, batched)
 ``python -m sarcoreg.models.dcdm.bench speed``  ONNX Runtime time per window, loop versus
-unrolled layout, and torch for comparison (needs torch)
+unrolled layout (torch against ONNX Runtime is ``versus``)
 """
 from __future__ import annotations
 
@@ -67,28 +67,6 @@ def speed(data: str, model_dirs: Dict[str, str], n: int = 10, threads: Sequence[
                     m.match(s.template, s.reference)
                     secs.append(time.perf_counter() - t0)
                 lines.append(f"| {name} | {R} / {T} | {th} | {np.median(secs):.3f} |")
-    return "\n".join(lines) + "\n"
-
-
-def torch_speed(data: str, checkpoint: str, n: int = 10, threads: int = 2) -> str:
-    import torch
-
-    from ...core.matchers.kernels import peak_subpixel, zncc_surface
-    from .export import reference_translation
-    from .train import load_model
-
-    torch.set_num_threads(threads)
-    model, _ = load_model(checkpoint)
-    lines = []
-    for (R, T) in ((256, 192), (512, 384)):
-        samples = list(iter_samples(data, R, T, n, 0, "val"))
-        secs = []
-        for s in samples:
-            t0 = time.perf_counter()
-            img, _, _ = reference_translation(model, s.template, s.reference)
-            peak_subpixel(zncc_surface(img, s.reference))
-            secs.append(time.perf_counter() - t0)
-        lines.append(f"| torch (eager) | {R} / {T} | {threads} | {np.median(secs):.3f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -217,7 +195,7 @@ def main(argv=None) -> int:
     p.add_argument("--levels", default="0,0.1,0.2,0.3")
     p.add_argument("--out", default=os.path.join("docs", "noise_robustness.png"))
     p.add_argument("--model-dirs", default=None, help="name=dir,... for speed")
-    p.add_argument("--checkpoint", default=None, help="torch checkpoint for speed")
+    p.add_argument("--checkpoint", default=None, help="torch checkpoint for versus")
     p.add_argument("--threads", type=int, default=2, help="intra-op threads for versus")
     p.add_argument("--batch", type=int, default=4, help="windows per call for versus")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
@@ -238,8 +216,6 @@ def main(argv=None) -> int:
     else:
         dirs = dict(kv.split("=", 1) for kv in a.model_dirs.split(",")) if a.model_dirs else {}
         print(speed(a.data, dirs, a.samples))
-        if a.checkpoint:
-            print(torch_speed(a.data, a.checkpoint, a.samples))
         res = []
     if a.json and res:
         Path(a.json).write_text(json.dumps([r.__dict__ for r in res], indent=1))
