@@ -25,12 +25,17 @@ def cmd_train(args) -> int:
     if args.preset not in PRESETS:
         _echo(f"preset {args.preset!r} is unknown: use one of {', '.join(PRESETS)}")
         return 2
+    extra = {}
+    if args.lr is not None:
+        extra["lr"] = args.lr
+    if args.finetune:
+        extra["match_warmup"] = (0.0, 0.0)     # the translation already carries structure
     tcfg = TrainConfig(window_px=args.window, template_px=args.template, batch=args.batch, seed=args.seed,
-                       steps=args.steps)
+                       steps=args.steps, **extra)
     best = train(args.data, args.out, args.preset, tcfg, time_budget_min=args.time_budget_min,
                  checkpoint_every=args.checkpoint_every, resume=args.resume, log=_echo,
-                 dev_every=args.dev_every, init_ae=args.init_ae, threads=args.threads,
-                 keep_every=args.keep_every)
+                 dev_samples=args.dev_samples, dev_every=args.dev_every, init_ae=args.init_ae,
+                 threads=args.threads, keep_every=args.keep_every, finetune=args.finetune)
     _echo(f"best checkpoint: {best}\nnext: sarcoreg export-onnx {best}")
     return 0
 
@@ -77,6 +82,7 @@ def register(subparsers) -> None:
     t.add_argument("--keep-every", type=int, default=0,
                    help="also keep step_<N>.pt every N steps, to choose among them on the dev pairs (default: off)")
     t.add_argument("--dev-every", type=int, default=100, help="score the dev pairs every N steps (default 100)")
+    t.add_argument("--dev-samples", type=int, default=24, help="dev samples scored each time (default 24)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     t.add_argument("--window", type=int, default=160, help="training reference window px (default 160)")
     t.add_argument("--template", type=int, default=96, help="training template px (default 96)")
@@ -85,6 +91,10 @@ def register(subparsers) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=None, help="torch threads (default: half the cores)")
     t.add_argument("--init-ae", default=None, help="reuse the auto-encoder of this checkpoint (skip its training)")
+    t.add_argument("--finetune", default=None, metavar="CHECKPOINT",
+                   help="start from all weights of this checkpoint with a fresh optimiser and schedule "
+                        "(e.g. at the evaluation's --window 256 --template 192)")
+    t.add_argument("--lr", type=float, default=None, help="peak learning rate (default 1e-3)")
     t.set_defaults(func=cmd_train)
 
     e = subparsers.add_parser("export-onnx", help="export a DCDM checkpoint to ONNX (needs torch and onnx)")

@@ -11,6 +11,9 @@ def test_model_commands_parse():
     assert a.preset == "cpu" and a.time_budget_min == 5 and a.resume and callable(a.func)
     assert a.keep_every == 0
     assert p.parse_args(["train", "--keep-every", "500"]).keep_every == 500
+    a = p.parse_args(["train", "--finetune", "ck.pt", "--lr", "3e-4", "--dev-samples", "48"])
+    assert a.finetune == "ck.pt" and a.lr == 3e-4 and a.dev_samples == 48
+    assert p.parse_args(["train"]).finetune is None and p.parse_args(["train"]).lr is None
     a = p.parse_args(["export-onnx", "ck.pt", "--layout", "unrolled"])
     assert a.layout == "unrolled" and a.checkpoint == "ck.pt"
     a = p.parse_args(["explain", "-o", "x.png", "--sample", "3"])

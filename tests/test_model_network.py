@@ -131,3 +131,33 @@ def test_losses_go_down_on_real_crops(shared_data):
         loss.backward()
         opt.step()
     assert float(loss_fn()) < first
+
+
+@pytest.mark.shared_data
+def test_finetune_starts_from_the_weights_and_then_resumes(shared_data, tmp_path):
+    """`sarcoreg train --finetune CK`: all weights from CK, auto-encoder frozen, steps count on,
+    the new crop size and learning rate are kept in the checkpoint, and a resume goes on from it."""
+    from sarcoreg.models.dcdm.config import TrainConfig
+    from sarcoreg.models.dcdm.train import load_model, save_checkpoint, train
+
+    torch.manual_seed(2)
+    base = Dcdm(TINY)
+    save_checkpoint(tmp_path / "base.pt", base, None, {"phase": "dcdm", "step": 5, "ae_step": 7})
+    out = tmp_path / "ft"
+    tcfg = TrainConfig(window_px=64, template_px=32, batch=1, steps=7, lr=1e-4, match_warmup=(0.0, 0.0))
+    train(str(shared_data), str(out), tcfg=tcfg, finetune=str(tmp_path / "base.pt"), dev_samples=6,
+          dev_every=1000, checkpoint_every=1, log=lambda s: None, threads=1)
+    model, ck = load_model(str(out / "last.pt"))
+    assert ck["step"] == 7 and ck["ae_step"] == 7 and ck["phase"] == "dcdm"
+    assert ck["finetuned_from"] == str(tmp_path / "base.pt")
+    assert ck["train"]["window_px"] == 64 and ck["train"]["lr"] == 1e-4
+    b, m = base.state_dict(), model.state_dict()
+    assert all(torch.equal(b[k], m[k]) for k in b if k.startswith("ae."))          # frozen
+    assert any(not torch.equal(b[k], m[k]) for k in b if not k.startswith("ae."))  # trained
+    # a resume continues that run (its settings come from the checkpoint)
+    ck_last = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    ck_last["train"]["steps"] = 8
+    torch.save(ck_last, out / "last.pt")
+    train(str(shared_data), str(out), resume=True, dev_samples=6, dev_every=1000, log=lambda s: None, threads=1)
+    _, ck2 = load_model(str(out / "last.pt"))
+    assert ck2["step"] == 8 and ck2["finetuned_from"] == str(tmp_path / "base.pt")

@@ -85,8 +85,13 @@ def dev_score(model: Dcdm, dev_set) -> Dict[str, float]:
 def train(data_root: str, out_dir: str, preset: str = "cpu", tcfg: TrainConfig = TrainConfig(),
           time_budget_min: float = 60.0, checkpoint_every: int = 50, resume: bool = False,
           log: Callable[[str], None] = print, dev_samples: int = 24, dev_every: int = 100,
-          init_ae: Optional[str] = None, threads: Optional[int] = None, keep_every: int = 0) -> Path:
+          init_ae: Optional[str] = None, threads: Optional[int] = None, keep_every: int = 0,
+          finetune: Optional[str] = None) -> Path:
     """Train (or resume) and return the path of the best checkpoint.
+
+    ``finetune``: start from all the weights of this checkpoint (auto-encoder included, frozen)
+    with a fresh optimiser and learning-rate schedule and the settings of ``tcfg`` (e.g. the
+    evaluation's window and template); steps count on from the checkpoint's.
 
     ``keep_every``: also keep a copy ``step_<N>.pt`` every ``keep_every`` denoiser steps
     (0: none), for choosing among checkpoints afterwards on the dev pairs.
@@ -108,12 +113,21 @@ def train(data_root: str, out_dir: str, preset: str = "cpu", tcfg: TrainConfig =
         tcfg = TrainConfig(**ck["train"])
         state.update({k: ck[k] for k in state if k in ck})
         log(f"resuming {last} at phase {state['phase']} step {state['step']}")
+    elif finetune:
+        base = torch.load(finetune, map_location="cpu", weights_only=False)
+        cfg = DcdmConfig.from_dict(base["config"])
+        state.update(phase="dcdm", step=int(base.get("step", 0)), ae_step=int(base.get("ae_step", 0)))
+        ck = None
+        log(f"fine-tuning {finetune} (step {state['step']}) at {tcfg.window_px}/{tcfg.template_px} px, "
+            f"learning rate {tcfg.lr:g}")
     else:
         ck = None
         cfg = PRESETS[preset]
     model = Dcdm(cfg)
     if ck is not None:
         model.load_state_dict(ck["model"])
+    elif finetune:
+        model.load_state_dict(base["model"])
     elif init_ae:
         ae_ck = torch.load(init_ae, map_location="cpu", weights_only=False)
         model.ae.load_state_dict({k[3:]: v for k, v in ae_ck["model"].items() if k.startswith("ae.")})
@@ -131,6 +145,8 @@ def train(data_root: str, out_dir: str, preset: str = "cpu", tcfg: TrainConfig =
                for _ in range(max(1, dev_samples // 6))]
     meta = {"train": dataclasses.asdict(tcfg), "train_pairs": sorted(p.pair_id for p in train_pairs),
             "dev_pairs": sorted(p.pair_id for p in dev_pairs), "data_summary": describe(train_pairs)}
+    if finetune or (ck is not None and ck.get("finetuned_from")):
+        meta["finetuned_from"] = finetune or ck["finetuned_from"]
     budget_s = time_budget_min * 60.0
     t0 = time.monotonic() - state["elapsed_s"]
 
