@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -138,25 +138,51 @@ def _matchers(matchers: Iterable[Union[str, Matcher]]) -> List[Matcher]:
     return out
 
 
+def _predict(matcher: Matcher, samples: Sequence[Sample], templates: Optional[Sequence[np.ndarray]] = None,
+             tick: Optional[Callable[[], None]] = None) -> Dict[str, list]:
+    """Run ``matcher`` on each sample: per-sample ``rows, cols, ok, confidences, seconds``."""
+    templates = [s.template for s in samples] if templates is None else templates
+    out: Dict[str, list] = {"rows": [], "cols": [], "ok": [], "confidences": [], "seconds": []}
+    for s, template in zip(samples, templates):
+        start = time.perf_counter()
+        m = matcher.match(template, s.reference)
+        out["seconds"].append(time.perf_counter() - start)
+        out["rows"].append(m.row)
+        out["cols"].append(m.col)
+        out["ok"].append(m.ok)
+        out["confidences"].append(m.confidence)
+        if tick is not None:
+            tick()
+    return out
+
+
+def _score_subset(name: str, window_px: int, template_px: int, noise_var: float, samples: Sequence[Sample],
+                  pred: Dict[str, list], keep: Sequence[int]) -> MatcherScore:
+    pick = lambda v: [v[i] for i in keep]  # noqa: E731
+    return score(name, window_px, template_px, noise_var, pick(pred["rows"]), pick(pred["cols"]),
+                 [samples[i].true_row for i in keep], [samples[i].true_col for i in keep],
+                 pick(pred["ok"]), pick(pred["confidences"]), pick(pred["seconds"]))
+
+
 def score_samples(matcher: Matcher, samples: Sequence[Sample], window_px: int, template_px: int,
                   noise_var: float = 0.0, templates: Optional[Sequence[np.ndarray]] = None,
                   tick: Optional[Callable[[], None]] = None) -> MatcherScore:
     """Run ``matcher`` on ``samples`` (their templates, or ``templates`` in their place, e.g.
     with noise added) and score it; ``tick()`` is called after each sample."""
-    templates = [s.template for s in samples] if templates is None else templates
-    rows, cols, oks, confs, secs = [], [], [], [], []
-    for s, template in zip(samples, templates):
-        start = time.perf_counter()
-        m = matcher.match(template, s.reference)
-        secs.append(time.perf_counter() - start)
-        rows.append(m.row)
-        cols.append(m.col)
-        oks.append(m.ok)
-        confs.append(m.confidence)
-        if tick is not None:
-            tick()
-    return score(matcher.name, window_px, template_px, noise_var, rows, cols,
-                 [s.true_row for s in samples], [s.true_col for s in samples], oks, confs, secs)
+    pred = _predict(matcher, samples, templates, tick)
+    return _score_subset(matcher.name, window_px, template_px, noise_var, samples, pred, range(len(samples)))
+
+
+def score_samples_by_pair(matcher: Matcher, samples: Sequence[Sample], window_px: int,
+                          template_px: int) -> Tuple[MatcherScore, Dict[str, MatcherScore]]:
+    """``score_samples`` over all ``samples``, and one score per pair, from one run of the matcher."""
+    pred = _predict(matcher, samples)
+    total = _score_subset(matcher.name, window_px, template_px, 0.0, samples, pred, range(len(samples)))
+    groups: Dict[str, List[int]] = {}
+    for i, s in enumerate(samples):
+        groups.setdefault(s.pair_id, []).append(i)
+    return total, {pid: _score_subset(matcher.name, window_px, template_px, 0.0, samples, pred, idx)
+                   for pid, idx in groups.items()}
 
 
 def evaluate(data_root: str, matchers: Sequence[Union[str, Matcher]],

@@ -21,7 +21,8 @@ Los Angeles Sentinel-1/Sentinel-2 pairs only):
 
 Samples are cut as in ``core/samples.py`` (SAR 8-bit amplitude → dB, optical grey = mean of
 the bands) at 256/192 and, where a pair is large enough, 512/384, and scored with
-``core.evaluate.score`` (CMR, RMSE as in DCDM.md). Prints a Markdown table.
+``core.evaluate.score`` (CMR, RMSE as in DCDM.md). Prints a Markdown table, then the same
+figures pair by pair.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sarcoreg.core.evaluate import format_markdown, score_samples  # noqa: E402
+from sarcoreg.core.evaluate import format_markdown, score_samples_by_pair  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.radiometry import to_db  # noqa: E402
 from sarcoreg.core.samples import Pair, cut_sample, sample_specs  # noqa: E402
@@ -96,7 +97,7 @@ def main(argv=None) -> int:
         print(f"{a.data}: no held-out pairs (hetero_cd/, cfog_visible1/, gefolki_*/) found", file=sys.stderr)
         return 2
     matchers = [get_matcher(n) for n in a.matchers.split(",")]
-    results = []
+    results, per_pair = [], []
     for R, T in ((256, 192), (512, 384)):
         usable = [(p, o, s) for p, o, s in loaded if min(o.shape) >= R + 8]
         if not usable:
@@ -106,8 +107,15 @@ def main(argv=None) -> int:
         images = {p.pair_id: (o, s) for p, o, s in usable}
         samples = [cut_sample(sp, *images[sp.pair.pair_id], R, T) for sp in specs]
         print(f"{R}/{T}: {len(samples)} samples from {', '.join(p.pair_id for p, _, _ in usable)}", file=sys.stderr)
-        results += [score_samples(m, samples, R, T) for m in matchers]
+        for m in matchers:
+            total, by_pair = score_samples_by_pair(m, samples, R, T)
+            results.append(total)
+            per_pair += [(pid, r) for pid, r in by_pair.items()]
     print(format_markdown(results))
+    print("| pair | R / T | matcher | n | CMR(1) | CMR(5) | RMSE(all) px |\n|---|---|---|---|---|---|---|")
+    for pid, r in sorted(per_pair, key=lambda t: (t[0], t[1].window_px)):
+        print(f"| {pid} | {r.window_px} / {r.template_px} | {r.matcher} | {r.n} | {r.cmr1:.2f} | {r.cmr5:.2f} "
+              f"| {r.rmse_all:.2f} |")
     return 0
 
 

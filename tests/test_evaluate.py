@@ -6,7 +6,7 @@ import pytest
 
 from sarcoreg.core.errors import CancelledError, InputError
 from sarcoreg.core.evaluate import (MatcherScore, add_noise, cmr, evaluate, format_markdown, rank_auc, rmse,
-                                    score)
+                                    score, score_samples, score_samples_by_pair)
 from sarcoreg.core.feedback import NullFeedback
 
 
@@ -89,3 +89,19 @@ def test_evaluate_honours_cancel(shared_data):
     fb.cancel()
     with pytest.raises(CancelledError):
         evaluate(str(shared_data), ["zncc"], settings=((256, 192),), n_samples=2, feedback=fb)
+
+
+@pytest.mark.shared_data
+def test_scores_by_pair_partition_the_samples(shared_data):
+    from sarcoreg.core.matchers import get_matcher
+    from sarcoreg.core.samples import iter_samples
+
+    samples = list(iter_samples(str(shared_data), 256, 192, 6, seed=1, split="val"))
+    cfog = get_matcher("cfog")
+    total, by_pair = score_samples_by_pair(cfog, samples, 256, 192)
+    assert sum(r.n for r in by_pair.values()) == total.n == 6
+    assert set(by_pair) == {s.pair_id for s in samples}
+    alone = score_samples(cfog, samples, 256, 192)
+    assert (total.cmr1, total.cmr5, total.rmse_all) == (alone.cmr1, alone.cmr5, alone.rmse_all)
+    hits = sum(r.cmr5 * r.n for r in by_pair.values())
+    assert hits == pytest.approx(total.cmr5 * total.n)
