@@ -18,7 +18,19 @@ def _echo(text: str) -> None:
     print(text, flush=True)
 
 
+def _existing_checkpoint(path, option: str = "") -> None:
+    """One-line ``InputError`` when a checkpoint the user named is not a readable file."""
+    from ..core.errors import InputError
+
+    if path and not Path(path).is_file():
+        what = f"{option} " if option else ""
+        raise InputError(f"{what}{path}: no such checkpoint file: give a .pt file written by `sarcoreg train` "
+                         f"(its --out folder holds best.pt, last.pt and step_<N>.pt)")
+
+
 def cmd_train(args) -> int:
+    _existing_checkpoint(args.finetune, "--finetune")
+    _existing_checkpoint(args.init_ae, "--init-ae")
     from .dcdm.config import PRESETS, TrainConfig
     from .dcdm.train import train
 
@@ -41,6 +53,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_export(args) -> int:
+    _existing_checkpoint(args.checkpoint)
     from .dcdm.export import export
     from .dcdm.train import load_model
 

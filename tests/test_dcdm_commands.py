@@ -26,3 +26,15 @@ def test_registering_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-1500:]
     assert out.stdout.strip() == "False"
+
+
+def test_a_missing_checkpoint_is_a_one_line_input_error(tmp_path, capsys):
+    from sarcoreg.core.cli import main
+
+    missing = tmp_path / "nope.pt"
+    assert main(["export-onnx", str(missing)]) == 2
+    assert main(["train", "--finetune", str(missing), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all("no such checkpoint file" in line for line in err)
+    assert err[1].startswith("sarcoreg: error: --finetune ")
+    assert not (tmp_path / "out").exists()
