@@ -155,6 +155,9 @@ def main() -> int:
         "matched_error_px_quantiles_25_50_75_90": [round(float(q), 2) for q in np.percentile(
             [r["err_px"] for r in scored], [25, 50, 75, 90])] if scored else None,
         "matched_within_5px": float(np.mean([r["err_px"] <= 5 for r in scored])) if scored else None,
+        # where the misses lie: x is the Sentinel-1 range direction, y the azimuth
+        "misses_beyond_2px_median_abs_dx_dy_px": [round(float(np.median([abs(r[k]) for r in scored if r["err_px"] > 2])), 2)
+                                                  for k in ("ddx", "ddy")] if any(r["err_px"] > 2 for r in scored) else None,
         "outlier_reasons": report["counts"]["outlier_reasons"],
         "peak_rss_mb": round(peak_mb, 1), "wall_s": round(wall, 1),
         "seconds_per_window": report["timings"]["seconds_per_window"], "matcher": report["matcher"]["name"],
