@@ -158,10 +158,11 @@ def _predict(matcher: Matcher, samples: Sequence[Sample], templates: Optional[Se
 
 def _score_subset(name: str, window_px: int, template_px: int, noise_var: float, samples: Sequence[Sample],
                   pred: Dict[str, list], keep: Sequence[int]) -> MatcherScore:
-    pick = lambda v: [v[i] for i in keep]  # noqa: E731
-    return score(name, window_px, template_px, noise_var, pick(pred["rows"]), pick(pred["cols"]),
-                 [samples[i].true_row for i in keep], [samples[i].true_col for i in keep],
-                 pick(pred["ok"]), pick(pred["confidences"]), pick(pred["seconds"]))
+    idx = np.asarray(list(keep), dtype=int)
+    p = {k: np.asarray(v)[idx] for k, v in pred.items()}
+    return score(name, window_px, template_px, noise_var, p["rows"], p["cols"],
+                 [samples[i].true_row for i in idx], [samples[i].true_col for i in idx],
+                 p["ok"], p["confidences"], p["seconds"])
 
 
 def score_samples(matcher: Matcher, samples: Sequence[Sample], window_px: int, template_px: int,

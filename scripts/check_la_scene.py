@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -25,6 +22,9 @@ from osgeo import gdal, ogr
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from check_shift import run_shifted  # noqa: E402  (the known-shift run, shared with any pair)
 
 
 def tile_rects(vrt: Path):
@@ -53,20 +53,10 @@ def main() -> int:
 
     folder = Path(args.data) / "s1s2_la" / args.tile
     opt_vrt, sar_vrt = folder / "scene_opt.vrt", folder / "scene_sar.vrt"
-    out = Path(args.outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    from sarcoreg.core.demo import shift_georeferencing
-    shifted = shift_georeferencing(str(sar_vrt), str(out / "scene_sar_shifted.vrt"), *args.shift)
-    res_dir = out / "result"
-    cmd = [sys.executable, "-m", "sarcoreg", "coregister", str(opt_vrt), shifted, "-o", str(res_dir),
-           "--matcher", args.matcher, "--overwrite"] + args.extra.split()
-    t0 = time.time()
-    proc = subprocess.run(["true"] if args.score_only else cmd, capture_output=True, text=True)
-    wall = time.time() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    if proc.returncode != 0:
-        print(proc.stdout, proc.stderr, file=sys.stderr)
-        return proc.returncode
+    res_dir, rc, wall, peak_mb = run_shifted(str(opt_vrt), str(sar_vrt), Path(args.outdir), tuple(args.shift),
+                                             args.matcher, args.extra, run=not args.score_only)
+    if rc != 0:
+        return rc
 
     ds = gdal.Open(str(opt_vrt))
     gt = ds.GetGeoTransform()

@@ -22,12 +22,35 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Tuple
 
 import numpy as np
 from osgeo import gdal, ogr, osr
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO.parent))
+
+
+def run_shifted(optical: str, sar: str, out: Path, shift_map: Tuple[float, float], matcher: str,
+                extra: str = "", run: bool = True) -> Tuple[Path, int, float, float]:
+    """Write ``out/sar_shifted.vrt`` (``sar`` with its origin moved by ``shift_map`` map units),
+    run ``sarcoreg coregister`` on it in a child process into ``out/result`` (unless ``run`` is
+    false: score an earlier result) and return ``(result folder, exit code, wall s, child's peak
+    MB)``. On failure the child's output goes to stderr."""
+    from sarcoreg.core.demo import shift_georeferencing
+
+    out.mkdir(parents=True, exist_ok=True)
+    shifted = shift_georeferencing(sar, str(out / "sar_shifted.vrt"), *shift_map)
+    res_dir = out / "result"
+    cmd = [sys.executable, "-m", "sarcoreg", "coregister", str(optical), shifted, "-o", str(res_dir),
+           "--matcher", matcher, "--overwrite"] + extra.split()
+    t0 = time.time()
+    proc = subprocess.run(cmd if run else ["true"], capture_output=True, text=True)
+    wall = time.time() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    if proc.returncode != 0:
+        print(proc.stdout, proc.stderr, file=sys.stderr)
+    return res_dir, proc.returncode, wall, peak_mb
 
 
 def _srs(wkt_or_code: str) -> osr.SpatialReference:
@@ -50,8 +73,6 @@ def main(argv=None) -> int:
     ap.add_argument("--extra", default="", help="extra options for sarcoreg coregister")
     a = ap.parse_args(argv)
 
-    out = Path(a.outdir)
-    out.mkdir(parents=True, exist_ok=True)
     ds = gdal.Open(a.sar)
     gt, sar_srs = ds.GetGeoTransform(), _srs(ds.GetProjection())
     del ds
@@ -59,18 +80,9 @@ def main(argv=None) -> int:
     shift = (a.shift_px[0] * gt[1] + a.shift_px[1] * gt[2], a.shift_px[0] * gt[4] + a.shift_px[1] * gt[5])
     total = (shift[0] + a.residual_px[1] * gt[1] + a.residual_px[0] * gt[2],
              shift[1] + a.residual_px[1] * gt[4] + a.residual_px[0] * gt[5])
-    from sarcoreg.core.demo import shift_georeferencing
-    shifted = shift_georeferencing(a.sar, str(out / "sar_shifted.vrt"), *shift)
-    res_dir = out / "result"
-    cmd = [sys.executable, "-m", "sarcoreg", "coregister", a.optical, shifted, "-o", str(res_dir),
-           "--matcher", a.matcher, "--overwrite"] + a.extra.split()
-    t0 = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.time() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    if proc.returncode != 0:
-        print(proc.stdout, proc.stderr, file=sys.stderr)
-        return proc.returncode
+    res_dir, rc, wall, peak_mb = run_shifted(a.optical, a.sar, Path(a.outdir), shift, a.matcher, a.extra)
+    if rc != 0:
+        return rc
 
     report = json.loads((res_dir / "report.json").read_text())
     pixel_m = report["grid"]["pixel_m"]

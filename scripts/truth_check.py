@@ -64,9 +64,9 @@ def main(argv=None) -> int:
     ctx = []          # per agreeing miss: (context match − small-template answer, context match − truth)
     miss_rc = []      # per agreeing miss: the small-template answer − truth, (rows, cols)
     loaded = {}
-    for sp in specs:
+    for sp in sorted(specs, key=lambda sp: sp.pair.pair_id):    # each pair is read once
         if sp.pair.pair_id not in loaded:
-            loaded = {sp.pair.pair_id: load_pair(sp.pair)}   # specs come round-robin: keep one pair
+            loaded = {sp.pair.pair_id: load_pair(sp.pair)}
         optical, sar = loaded[sp.pair.pair_id]
         s = cut_sample(sp, optical, sar, R, T)
         for n, m in zip(names, ms):

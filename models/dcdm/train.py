@@ -124,10 +124,8 @@ def train(data_root: str, out_dir: str, preset: str = "cpu", tcfg: TrainConfig =
         ck = None
         cfg = PRESETS[preset]
     model = Dcdm(cfg)
-    if ck is not None:
-        model.load_state_dict(ck["model"])
-    elif finetune:
-        model.load_state_dict(base["model"])
+    if ck is not None or finetune:
+        model.load_state_dict((ck or base)["model"])
     elif init_ae:
         ae_ck = torch.load(init_ae, map_location="cpu", weights_only=False)
         model.ae.load_state_dict({k[3:]: v for k, v in ae_ck["model"].items() if k.startswith("ae.")})
