@@ -72,3 +72,36 @@ def test_check_shift_recovers_a_known_shift_on_a_geographic_scene(shared_data, t
     assert summary["matched"] >= 9
     assert summary["matched_within_2px"] >= 0.9
     assert summary["inlier_median_error_px"] < 1.0
+
+
+def _truth_spread():
+    spec = importlib.util.spec_from_file_location("truth_spread", SCRIPT.with_name("truth_spread.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.shared_data
+def test_truth_spread_carries_a_known_shift_through_its_grid(shared_data):
+    """Moving the SAR content by (+3, -2) px moves every measured local displacement by exactly that."""
+    from sarcoreg.core.samples import list_pairs, load_pair
+
+    mod = _truth_spread()
+    pair = list_pairs(str(shared_data), "val")[0]
+    optical, sar = load_pair(pair)
+    moved = np.roll(sar, (3, -2), axis=(0, 1))        # content at (y, x) now sits at (y + 3, x - 2)
+    cfog = [get_matcher("cfog")]
+    dy, dx = pair.residual_dy_px, pair.residual_dx_px
+    before = mod.grid_offsets(optical, sar, dy, dx, 256, 192, 2, cfog)
+    after = mod.grid_offsets(optical, moved, dy + 3, dx - 2, 256, 192, 2, cfog)
+    assert before.shape == after.shape == (4, 1, 2)
+    np.testing.assert_allclose(after - before, np.broadcast_to([3.0, -2.0], before.shape), atol=0.05)
+
+
+def test_truth_spread_axis_angle_and_missing_data(tmp_path, capsys):
+    mod = _truth_spread()
+    a = np.tan(np.radians(13.0))
+    assert mod.axis_angle_deg(np.array([[a, 1.0], [-2 * a, -2.0]])) == pytest.approx(13.0)
+    assert mod.axis_angle_deg(np.array([[-a, 1.0], [a, -1.0]])) == pytest.approx(-13.0)
+    assert mod.main(["--data", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("truth_spread: ")
