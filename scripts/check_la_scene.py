@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from check_shift import run_shifted  # noqa: E402  (the known-shift run, shared with any pair)
+from truth_spread import axis_angle_deg  # noqa: E402
 
 
 def tile_rects(vrt: Path):
@@ -148,6 +149,9 @@ def main() -> int:
         # where the misses lie: x is the Sentinel-1 range direction, y the azimuth
         "misses_beyond_2px_median_abs_dx_dy_px": [round(float(np.median([abs(r[k]) for r in scored if r["err_px"] > 2])), 2)
                                                   for k in ("ddx", "ddy")] if any(r["err_px"] > 2 for r in scored) else None,
+        # ... and along which axis: degrees from the column axis, + when +x goes with +rows (south)
+        "misses_beyond_2px_principal_axis_deg": round(axis_angle_deg(np.array(
+            [(-r["ddy"], r["ddx"]) for r in scored if r["err_px"] > 2])), 1) if any(r["err_px"] > 2 for r in scored) else None,
         "outlier_reasons": report["counts"]["outlier_reasons"],
         "peak_rss_mb": round(peak_mb, 1), "wall_s": round(wall, 1),
         "seconds_per_window": report["timings"]["seconds_per_window"], "matcher": report["matcher"]["name"],
