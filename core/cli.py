@@ -120,6 +120,11 @@ def _print_summary(result) -> None:
         print(f"median shift dx = {s['median_dx_m']:+.2f} m, dy = {s['median_dy_m']:+.2f} m "
               f"({s['median_dx_px']:+.2f}, {s['median_dy_px']:+.2f} px); "
               f"global {r['global_fit']['model']} fit RMSE {r['global_fit']['rmse_px']:.2f} px")
+    cp = r.get("check_points", {})
+    if cp.get("suggested_warp"):
+        rm = ", ".join(f"{k} {v:.2f}" for k, v in cp["rmse_px"].items() if v is not None)
+        print(f"check points (each inlier predicted from the others), RMSE px: {rm}; "
+              f"best warp: --warp {cp['suggested_warp']}")
     print(f"outputs in {result.outdir}")
 
 

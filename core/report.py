@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
+import numpy as np
+
+from .checkpoints import check_points
 from .config import CoregConfig
 from .matchers.base import Matcher
 from .outliers import GlobalFit
@@ -48,7 +51,17 @@ def build_report(scene, config: CoregConfig, matcher: Matcher, results: Sequence
         "coarse_offset": dict(scene.coarse.to_dict(), dy_m=-scene.coarse.dy_px * scene.grid.pixel_m,
                               dx_m=scene.coarse.dx_px * scene.grid.pixel_m),
         "global_fit": dict(fit.to_dict(), frame="working-grid pixels, (x, y) map axes scaled by 1/pixel_m"),
+        "check_points": inlier_check_points(tiepoints, scene.grid.pixel_m),
         "shift": shift_stats(tiepoints),
         "warp": warp_info,
         "timings": timings,
     }
+
+
+def inlier_check_points(tiepoints: Sequence[TiePoint], pixel_m: float) -> dict:
+    """Leave-one-out check-point RMSE (working-grid px) of each correction model over the
+    inliers (``core.checkpoints``): which ``--warp`` predicts the shift between tie points."""
+    inl = [t for t in tiepoints if not t.outlier]
+    xy = np.array([(t.x_opt / pixel_m, t.y_opt / pixel_m) for t in inl]).reshape(-1, 2)
+    d = np.array([(t.dx_px, t.dy_px) for t in inl]).reshape(-1, 2)
+    return check_points(xy, d)

@@ -91,9 +91,13 @@ def test_output_schema_and_georeferencing(synthetic_run):
     assert lines[0].startswith("#CRS: ") and lines[1] == "mapX,mapY,pixelX,pixelY,enable,dX,dY,residual"
     assert len(lines) == 2 + len(result.tiepoints)
     report = json.loads((out / "report.json").read_text())
-    for key in ("inputs", "crs", "grid", "matcher", "runtime", "counts", "global_fit", "shift", "timings"):
+    for key in ("inputs", "crs", "grid", "matcher", "runtime", "counts", "global_fit", "check_points", "shift",
+                "timings"):
         assert key in report
     assert report["counts"]["windows"] == report["counts"]["skipped"] + len(result.tiepoints)
+    cp = report["check_points"]
+    assert cp["n"] == report["counts"]["inliers"] and set(cp["rmse_px"]) == {"translation", "affine", "poly2", "tps"}
+    assert cp["rmse_px"]["translation"] < 0.2      # one exact shift everywhere: every point predicted by the rest
 
 
 def test_existing_outputs_are_refused_and_a_cancel_leaves_nothing(synthetic_run, tmp_path):

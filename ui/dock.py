@@ -289,6 +289,10 @@ class SarcoregDock(QgsDockWidget):
                     f"{counts['skipped']} skipped")
             if shift.get("n"):
                 line += f"; median shift dx {shift['median_dx_m']:+.1f} m, dy {shift['median_dy_m']:+.1f} m"
+            cp = report.get("check_points", {})
+            if cp.get("suggested_warp"):
+                line += (f"; check points: {cp['suggested_warp']} warp "
+                         f"{cp['rmse_px'][cp['suggested_warp']]:.2f} px")
             self.progress.setValue(100)
             self.status.setText(line)
             self.last_outdir = task.outdir
