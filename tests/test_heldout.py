@@ -105,3 +105,27 @@ def test_truth_spread_axis_angle_and_missing_data(tmp_path, capsys):
     assert mod.axis_angle_deg(np.array([[-a, 1.0], [a, -1.0]])) == pytest.approx(-13.0)
     assert mod.main(["--data", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("truth_spread: ")
+
+
+@pytest.mark.shared_data
+def test_check_warp_measures_a_known_misalignment_without_a_truth(shared_data, tmp_path):
+    """The check of corrected rasters: a SAR moved by (+4 cols, +3 rows) reads as that misalignment."""
+    from osgeo import gdal
+
+    from sarcoreg.core.demo import shift_georeferencing
+
+    folder = shared_data / "gefolki_uavsar"
+    radar, optical = sorted(folder.glob("*_radar.tif")), sorted(folder.glob("*_optique.tif"))
+    if not (radar and optical):
+        pytest.skip("no gefolki_uavsar pair in the shared data")
+    spec = importlib.util.spec_from_file_location("check_warp", SCRIPT.with_name("check_warp.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    gt = gdal.Open(str(radar[0])).GetGeoTransform()
+    moved = shift_georeferencing(str(radar[0]), str(tmp_path / "moved.vrt"), 4 * gt[1], 3 * gt[5])
+    ms = [get_matcher("cfog"), get_matcher("mind")]
+    base, tried = mod.misalignment(str(optical[0]), str(radar[0]), 256, 192, 320, "amplitude", ms)
+    shifted, _ = mod.misalignment(str(optical[0]), moved, 256, 192, 320, "amplitude", ms)
+    assert tried >= 3 and len(base) >= 3 and len(shifted) >= 3      # one window holds the black border
+    assert np.median(np.hypot(*base.T)) < 1.0                    # aligned upstream (about 0.45 px)
+    np.testing.assert_allclose(np.median(shifted, axis=0) - np.median(base, axis=0), [3.0, 4.0], atol=0.5)
