@@ -108,7 +108,9 @@ def check_points(xy: np.ndarray, d: np.ndarray) -> Dict:
     rmse: Dict[str, Optional[float]] = {}
     for m in METHODS:
         e = loo_residuals(xy, d, m)
-        rmse[m] = None if e is None else float(np.sqrt(np.mean(np.sum(e * e, axis=1))))
+        # rounded: the last bits of a solve depend on the BLAS threads of the process, and a
+        # batch worker must write the same report as a serial run
+        rmse[m] = None if e is None else round(float(np.sqrt(np.mean(np.sum(e * e, axis=1)))), 4)
     warps = [m for m in ("affine", "poly2", "tps") if rmse[m] is not None]
     suggested = None
     if warps and len(d) >= SUGGEST_MIN_POINTS:
