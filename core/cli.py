@@ -125,6 +125,8 @@ def _print_summary(result) -> None:
         rm = ", ".join(f"{k} {v:.2f}" for k, v in cp["rmse_px"].items() if v is not None)
         print(f"check points (each inlier predicted from the others), RMSE px: {rm}; "
               f"best warp: --warp {cp['suggested_warp']}")
+        if cp.get("note"):
+            print(f"  (check points: {cp['note']})")
     print(f"outputs in {result.outdir}")
 
 

@@ -98,6 +98,7 @@ def test_output_schema_and_georeferencing(synthetic_run):
     cp = report["check_points"]
     assert cp["n"] == report["counts"]["inliers"] and set(cp["rmse_px"]) == {"translation", "affine", "poly2", "tps"}
     assert cp["rmse_px"]["translation"] < 0.2      # one exact shift everywhere: every point predicted by the rest
+    assert "note" not in cp                         # spacing 300 > template 192: independent templates
 
 
 def test_existing_outputs_are_refused_and_a_cancel_leaves_nothing(synthetic_run, tmp_path):
