@@ -118,3 +118,17 @@ def check_points(xy: np.ndarray, d: np.ndarray) -> Dict:
         suggested = next(m for m in warps if rmse[m] <= best * (1 + SUGGEST_MARGIN) + 1e-9)
     return {"method": "leave-one-out over the inlier tie points", "n": int(len(d)), "rmse_px": rmse,
             "suggested_warp": suggested}
+
+
+def tiepoint_check_points(tiepoints, pixel_m: float, overlapping: bool = False) -> Dict:
+    """``check_points`` over the inliers of ``tiepoints`` (``core.results.TiePoint``), in
+    working-grid px. ``overlapping``: neighbouring templates share pixels (spacing < template),
+    said in a note because it flatters the richer models."""
+    inl = [t for t in tiepoints if not t.outlier]
+    xy = np.array([(t.x_opt / pixel_m, t.y_opt / pixel_m) for t in inl]).reshape(-1, 2)
+    d = np.array([(t.dx_px, t.dy_px) for t in inl]).reshape(-1, 2)
+    out = check_points(xy, d)
+    if overlapping:
+        out["note"] = ("the spacing is smaller than the template: neighbouring templates share pixels, so "
+                       "their shifts are not independent and the poly2 / tps figures are optimistic")
+    return out

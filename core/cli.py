@@ -16,6 +16,7 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from typing import List, Optional
 
+from .config import WARP_METHODS
 from .errors import CancelledError, InputError, SarcoregError
 
 log = logging.getLogger("sarcoreg")
@@ -80,7 +81,9 @@ def _add_coreg_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sar-kind", default="auto", choices=("auto", "amplitude", "power", "db"), help="SAR radiometry (default auto: float with negatives = dB)")
     p.add_argument("--provider", default="auto", choices=("auto", "cuda", "cpu"), help="ONNX Runtime provider for the model (default auto)")
     p.add_argument("--batch", type=int, default=0, help="windows per model call for dcdm (default: 16 on a GPU, 1 on the CPU)")
-    p.add_argument("--warp", default=None, choices=("affine", "poly2", "tps"), help="also write sar_corrected.tif with this transform")
+    p.add_argument("--warp", default=None, choices=WARP_METHODS,
+                   help="also write sar_corrected.tif with this transform (auto: the one with the lowest "
+                        "check-point RMSE, see report.json check_points)")
     p.add_argument("--min-confidence", type=float, default=None, help="flag points below this confidence (0-1)")
     p.add_argument("--max-nodata", type=float, default=None, help="skip windows with more than this share of nodata (default 0.2)")
     p.add_argument("--no-coarse", action="store_true", help="skip the coarse pre-alignment (offsets beyond the search radius are then missed)")

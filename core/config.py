@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 
 from .errors import InputError
 
-WARP_METHODS = ("affine", "poly2", "tps")
+WARP_METHODS = ("affine", "poly2", "tps", "auto")   # auto: the best of the check points
 SAR_KINDS = ("auto", "amplitude", "power", "db")
 PROVIDERS = ("auto", "cuda", "cpu")
 
@@ -34,7 +34,7 @@ class CoregConfig:
     local_threshold_px: float = 2.0            # departure from the neighbours' median: "local"
     ransac_iterations: int = 2000
     seed: int = 0
-    warp: Optional[str] = None                 # None | affine | poly2 | tps
+    warp: Optional[str] = None                 # None | affine | poly2 | tps | auto
     provider: str = "auto"
     batch_size: int = 0                        # windows per model call (dcdm); 0 = 16 on a GPU, 1 on the CPU
     write_similarity: bool = True

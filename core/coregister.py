@@ -19,6 +19,7 @@ import numpy as np
 
 from . import coarse as coarse_pass
 from . import outputs as out
+from .checkpoints import tiepoint_check_points
 from .coarse import CoarseOffset
 from .config import CoregConfig
 from .errors import InputError
@@ -286,18 +287,23 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
         out.write_shift_field(str(stage / out.SHIFT_FIELD), tiepoints, scene.windows, scene.grid,
                               config.effective_spacing_px)
         out.write_points(str(stage / out.POINTS_FILE), tiepoints, scene.grid, scene.sar_info)
+        check = tiepoint_check_points(tiepoints, scene.grid.pixel_m,
+                                      config.effective_spacing_px < config.template_px)
         warp_info = None
         if config.warp:
-            from .warp import warp_sar
+            from .warp import choose_method, warp_sar
             check_cancel(feedback)
+            method = choose_method(config.warp, check)
+            if method != config.warp:
+                feedback.info(f"--warp auto: {method}, the lowest check-point RMSE")
             try:
-                used = warp_sar(str(stage / out.SAR_CORRECTED), scene.sar_info, tiepoints, scene.grid, config.warp)
-                warp_info = {"method": config.warp, "gcps": used, "written": True}
+                used = warp_sar(str(stage / out.SAR_CORRECTED), scene.sar_info, tiepoints, scene.grid, method)
+                warp_info = {"method": method, "requested": config.warp, "gcps": used, "written": True}
             except InputError as exc:
                 log.warning("sar_corrected.tif not written: %s", exc)
-                warp_info = {"method": config.warp, "written": False, "reason": str(exc)}
+                warp_info = {"method": method, "requested": config.warp, "written": False, "reason": str(exc)}
         t_write = time.perf_counter()
-        report = build_report(scene, config, matcher, results, tiepoints, fit, warp_info,
+        report = build_report(scene, config, matcher, results, tiepoints, fit, check, warp_info,
                          {"prepare_s": t_prep - t_start, "match_s": t_match - t_prep,
                           "write_s": t_write - t_match, "total_s": t_write - t_start,
                           "seconds_per_window": (t_match - t_prep) / max(1, n)},

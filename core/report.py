@@ -4,9 +4,6 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-import numpy as np
-
-from .checkpoints import check_points
 from .config import CoregConfig
 from .matchers.base import Matcher
 from .outliers import GlobalFit
@@ -17,7 +14,8 @@ ENGINE_VERSION = "0.1.0"
 
 
 def build_report(scene, config: CoregConfig, matcher: Matcher, results: Sequence[WindowResult],
-                 tiepoints: Sequence[TiePoint], fit: GlobalFit, warp_info, timings: dict, optical, sar) -> dict:
+                 tiepoints: Sequence[TiePoint], fit: GlobalFit, check: dict, warp_info, timings: dict, optical,
+                 sar) -> dict:
     """The content of ``report.json`` for a ``core.coregister.Scene`` and its results."""
     skipped = [r for r in results if r.skipped]
     reasons: dict = {}
@@ -51,23 +49,9 @@ def build_report(scene, config: CoregConfig, matcher: Matcher, results: Sequence
         "coarse_offset": dict(scene.coarse.to_dict(), dy_m=-scene.coarse.dy_px * scene.grid.pixel_m,
                               dx_m=scene.coarse.dx_px * scene.grid.pixel_m),
         "global_fit": dict(fit.to_dict(), frame="working-grid pixels, (x, y) map axes scaled by 1/pixel_m"),
-        "check_points": inlier_check_points(tiepoints, scene.grid.pixel_m,
-                                            config.effective_spacing_px < config.template_px),
+        "check_points": check,
         "shift": shift_stats(tiepoints),
         "warp": warp_info,
         "timings": timings,
     }
 
-
-def inlier_check_points(tiepoints: Sequence[TiePoint], pixel_m: float, overlapping: bool = False) -> dict:
-    """Leave-one-out check-point RMSE (working-grid px) of each correction model over the
-    inliers (``core.checkpoints``): which ``--warp`` predicts the shift between tie points.
-    ``overlapping``: neighbouring templates share pixels (spacing < template), said in a note."""
-    inl = [t for t in tiepoints if not t.outlier]
-    xy = np.array([(t.x_opt / pixel_m, t.y_opt / pixel_m) for t in inl]).reshape(-1, 2)
-    d = np.array([(t.dx_px, t.dy_px) for t in inl]).reshape(-1, 2)
-    out = check_points(xy, d)
-    if overlapping:
-        out["note"] = ("the spacing is smaller than the template: neighbouring templates share pixels, so "
-                       "their shifts are not independent and the poly2 / tps figures are optimistic")
-    return out

@@ -17,6 +17,14 @@ log = logging.getLogger("sarcoreg.warp")
 MIN_POINTS = {"affine": 3, "poly2": 6, "tps": 3}
 
 
+def choose_method(method: str, check: dict) -> str:
+    """The warp to run: ``method``, or for ``auto`` the one the check points suggest
+    (``core.checkpoints``; affine when there are too few inliers to tell)."""
+    if method != "auto":
+        return method
+    return check.get("suggested_warp") or "affine"
+
+
 def warp_sar(out_path: str, sar_info, tiepoints: Sequence[TiePoint], grid: WorkingGrid, method: str = "affine",
              feedback=None) -> int:
     """Write ``out_path``: the SAR on the working grid, its geometry corrected by the inliers.

@@ -70,13 +70,12 @@ def test_too_few_or_collinear_points_give_no_model_rather_than_a_wrong_one():
 
 
 def test_the_report_says_when_overlapping_templates_flatter_the_spline():
-    from sarcoreg.core.report import inlier_check_points
     from sarcoreg.core.results import TiePoint
 
     pts = [TiePoint(id=i, win_row=i // 4, win_col=i % 4, x_opt=100.0 * (i % 4), y_opt=-100.0 * (i // 4),
                     x_sar=0.0, y_sar=0.0, dx_px=1.0 + 0.01 * i, dy_px=-0.5, dx_m=0.0, dy_m=0.0, shift_m=0.0,
                     angle_deg=0.0, score=1.0, confidence=1.0, outlier=int(i == 3), outlier_reason="",
                     matcher="cfog", similarity="") for i in range(16)]
-    apart = inlier_check_points(pts, 10.0)
+    apart = cp.tiepoint_check_points(pts, 10.0)
     assert apart["n"] == 15 and "note" not in apart       # the outlier is not a check point
-    assert "share pixels" in inlier_check_points(pts, 10.0, overlapping=True)["note"]
+    assert "share pixels" in cp.tiepoint_check_points(pts, 10.0, overlapping=True)["note"]

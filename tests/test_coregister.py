@@ -124,7 +124,7 @@ def demo_runs(tmp_path_factory):
     """The bundled real Sentinel-1/2 pair as it is and with the SAR moved by a known shift."""
     tmp = tmp_path_factory.mktemp("real")
     shifted = shift_georeferencing(SAR, str(tmp / "sar_shifted.vrt"), 37.0, -24.0)
-    cfg = CoregConfig(matcher="cfog", spacing_px=240)
+    cfg = moved_config()
     base = coregister(OPT, SAR, tmp / "base", cfg)
     moved = coregister(OPT, shifted, tmp / "moved", dict_warp(cfg))
     return base, moved, tmp
@@ -133,6 +133,11 @@ def demo_runs(tmp_path_factory):
 def dict_warp(cfg):
     from dataclasses import replace
     return replace(cfg, warp="affine")
+
+
+def moved_config():
+    """The configuration of ``demo_runs`` (the moved run adds a warp)."""
+    return CoregConfig(matcher="cfog", spacing_px=240)
 
 
 def test_real_pair_known_shift_is_recovered_per_window(demo_runs):
@@ -159,6 +164,19 @@ def test_warp_writes_a_corrected_sar_that_matches_the_optical(demo_runs):
     med = np.median([[t.dx_px, t.dy_px] for t in check.inliers], axis=0)
     before = np.median([[t.dx_px, t.dy_px] for t in moved.inliers], axis=0)
     assert np.hypot(*before) > 3.0 and np.hypot(*med) < 0.75
+
+
+def test_warp_auto_takes_the_model_the_check_points_suggest(demo_runs):
+    from dataclasses import replace
+
+    _, moved, tmp = demo_runs
+    auto = coregister(OPT, str(tmp / "sar_shifted.vrt"), tmp / "auto", replace(moved_config(), warp="auto"))
+    check, warp = auto.report["check_points"], auto.report["warp"]
+    assert warp["requested"] == "auto" and warp["written"] and (tmp / "auto" / "sar_corrected.tif").exists()
+    assert warp["method"] == (check["suggested_warp"] or "affine")
+    rmse = {k: v for k, v in check["rmse_px"].items() if k != "translation" and v is not None}
+    if check["suggested_warp"]:
+        assert rmse[warp["method"]] <= 1.05 * min(rmse.values()) + 1e-9
 
 
 def test_coarse_pass_finds_an_offset_beyond_the_search_radius(tmp_path):

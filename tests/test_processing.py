@@ -155,7 +155,7 @@ def test_feedback_adapter_maps_progress_and_cancel():
     assert adapter.is_canceled()
 
 
-@pytest.mark.parametrize("method", ["affine", "poly2", "tps"])
+@pytest.mark.parametrize("method", ["affine", "poly2", "tps", "auto"])
 def test_apply_correction_warps_from_the_tiepoint_layer(provider, coregistered, demo_pair, tmp_path, method):
     from osgeo import gdal
 

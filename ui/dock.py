@@ -22,7 +22,7 @@ from .task import CoregTask
 
 SETTINGS_PREFIX = "sarcoreg/dock/"
 TITLE = "sarcoreg"
-WARP_CHOICES = ("none", "affine", "poly2", "tps")
+WARP_CHOICES = ("none", "affine", "poly2", "tps", "auto")
 
 
 class DockError(ValueError):
@@ -131,7 +131,8 @@ class SarcoregDock(QgsDockWidget):
         form.addRow(self.runtime_label)  # full width: the line names providers or the install command
         self.warp = QComboBox(match)
         self.warp.addItems(WARP_CHOICES)
-        self.warp.setToolTip("Also write the SAR warped onto the optical frame (sar_corrected.tif)")
+        self.warp.setToolTip("Also write the SAR warped onto the optical frame (sar_corrected.tif); auto picks "
+                             "the transform that best predicts each tie point from the others")
         form.addRow("Corrected SAR", self.warp)
         layout.addWidget(match)
 

@@ -2,7 +2,8 @@
 
 GCPs come from the tie points' fields: each inlier's SAR position Q = (x_sar, y_sar) is
 turned into the raster's pixel/line and tied to its true map position P = (x_opt, y_opt);
-the warp itself is the engine's ``core.warp.warp_sar`` (affine, poly2 or tps through GDAL).
+the warp itself is the engine's ``core.warp.warp_sar`` (affine, poly2 or tps through GDAL;
+``auto`` takes the one whose check points, ``core.checkpoints``, predict the tie points best).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessing, QgsProcessin
 from ..feedback import ProcessingFeedbackAdapter
 from .base import SarcoregAlgorithm, engine_errors, raster_path
 
-METHODS = ("affine", "poly2", "tps")
+METHODS = ("affine", "poly2", "tps", "auto")
 REQUIRED_FIELDS = ("x_opt", "y_opt", "x_sar", "y_sar")
 
 
@@ -102,7 +103,8 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         from ...core.raster import describe
-        from ...core.warp import warp_sar
+        from ...core.checkpoints import tiepoint_check_points
+        from ...core.warp import choose_method, warp_sar
 
         path = raster_path(self.parameterAsRasterLayer(parameters, self.INPUT, context), "input")
         source = self.parameterAsSource(parameters, self.TIEPOINTS, context)
@@ -120,10 +122,15 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
         if not crs.isValid():
             raise QgsProcessingException("the tie-point layer has no CRS: give a sarcoreg tiepoints.gpkg")
         crs_wkt = crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL)
-        feedback.pushInfo(f"{sum(1 for p in points if not p.outlier)} tie points usable for a {method} warp")
         with engine_errors():
             info = describe(path)
             grid = output_grid(info, crs_wkt, self.parameterAsDouble(parameters, self.RESOLUTION, context))
+            if method == "auto":
+                check = tiepoint_check_points(points, grid.pixel_m)
+                method = choose_method(method, check)
+                rm = ", ".join(f"{k} {v:.2f}" for k, v in check["rmse_px"].items() if v is not None)
+                feedback.pushInfo(f"auto: {method} (check-point RMSE px: {rm or 'too few inliers'})")
+            feedback.pushInfo(f"{sum(1 for p in points if not p.outlier)} tie points usable for a {method} warp")
             used = warp_sar(out_path, info, points, grid, method, ProcessingFeedbackAdapter(feedback))
         if feedback.isCanceled():
             raise QgsProcessingException("cancelled")

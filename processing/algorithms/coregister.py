@@ -14,7 +14,7 @@ from qgis.core import (QgsProcessing, QgsProcessingContext, QgsProcessingExcepti
 from ..feedback import ProcessingFeedbackAdapter
 from .base import SarcoregAlgorithm, engine_errors, raster_path
 
-WARP_CHOICES = ("none", "affine", "poly2", "tps")
+WARP_CHOICES = ("none", "affine", "poly2", "tps", "auto")
 
 
 def matcher_choices() -> list:
