@@ -120,6 +120,12 @@ def check_points(xy: np.ndarray, d: np.ndarray) -> Dict:
             "suggested_warp": suggested}
 
 
+def format_rmse(check: Dict) -> str:
+    """``"translation 2.59, affine 1.82, poly2 1.82, tps 1.20"`` (px), or why there is none."""
+    text = ", ".join(f"{k} {v:.2f}" for k, v in check["rmse_px"].items() if v is not None)
+    return text or f"too few inliers ({check['n']})"
+
+
 def tiepoint_check_points(tiepoints, pixel_m: float, overlapping: bool = False) -> Dict:
     """``check_points`` over the inliers of ``tiepoints`` (``core.results.TiePoint``), in
     working-grid px. ``overlapping``: neighbouring templates share pixels (spacing < template),

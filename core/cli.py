@@ -125,8 +125,8 @@ def _print_summary(result) -> None:
               f"global {r['global_fit']['model']} fit RMSE {r['global_fit']['rmse_px']:.2f} px")
     cp = r.get("check_points", {})
     if cp.get("suggested_warp"):
-        rm = ", ".join(f"{k} {v:.2f}" for k, v in cp["rmse_px"].items() if v is not None)
-        print(f"check points (each inlier predicted from the others), RMSE px: {rm}; "
+        from .checkpoints import format_rmse
+        print(f"check points (each inlier predicted from the others), RMSE px: {format_rmse(cp)}; "
               f"best warp: --warp {cp['suggested_warp']}")
         if cp.get("note"):
             print(f"  (check points: {cp['note']})")

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import coarse as coarse_pass
 from . import outputs as out
-from .checkpoints import tiepoint_check_points
+from .checkpoints import format_rmse, tiepoint_check_points
 from .coarse import CoarseOffset
 from .config import CoregConfig
 from .errors import InputError
@@ -294,8 +294,8 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
             from .warp import choose_method, warp_sar
             check_cancel(feedback)
             method = choose_method(config.warp, check)
-            if method != config.warp:
-                feedback.info(f"--warp auto: {method}, the lowest check-point RMSE")
+            if config.warp == "auto":
+                feedback.info(f"--warp auto: {method} (check-point RMSE px: {format_rmse(check)})")
             try:
                 used = warp_sar(str(stage / out.SAR_CORRECTED), scene.sar_info, tiepoints, scene.grid, method)
                 warp_info = {"method": method, "requested": config.warp, "gcps": used, "written": True}

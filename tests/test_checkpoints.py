@@ -79,3 +79,9 @@ def test_the_report_says_when_overlapping_templates_flatter_the_spline():
     apart = cp.tiepoint_check_points(pts, 10.0)
     assert apart["n"] == 15 and "note" not in apart       # the outlier is not a check point
     assert "share pixels" in cp.tiepoint_check_points(pts, 10.0, overlapping=True)["note"]
+
+
+def test_format_rmse_names_each_model_or_says_why_there_is_none():
+    res = cp.check_points(_grid(), np.zeros((49, 2)) + 1.0)
+    assert cp.format_rmse(res).startswith("translation 0.00, affine 0.00")
+    assert cp.format_rmse(cp.check_points(np.zeros((1, 2)), np.ones((1, 2)))) == "too few inliers (1)"

@@ -103,7 +103,7 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         from ...core.raster import describe
-        from ...core.checkpoints import tiepoint_check_points
+        from ...core.checkpoints import format_rmse, tiepoint_check_points
         from ...core.warp import choose_method, warp_sar
 
         path = raster_path(self.parameterAsRasterLayer(parameters, self.INPUT, context), "input")
@@ -128,8 +128,7 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
             if method == "auto":
                 check = tiepoint_check_points(points, grid.pixel_m)
                 method = choose_method(method, check)
-                rm = ", ".join(f"{k} {v:.2f}" for k, v in check["rmse_px"].items() if v is not None)
-                feedback.pushInfo(f"auto: {method} (check-point RMSE px: {rm or 'too few inliers'})")
+                feedback.pushInfo(f"auto: {method} (check-point RMSE px: {format_rmse(check)})")
             feedback.pushInfo(f"{sum(1 for p in points if not p.outlier)} tie points usable for a {method} warp")
             used = warp_sar(out_path, info, points, grid, method, ProcessingFeedbackAdapter(feedback))
         if feedback.isCanceled():
