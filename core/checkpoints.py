@@ -126,6 +126,14 @@ def format_rmse(check: Dict) -> str:
     return text or f"too few inliers ({check['n']})"
 
 
+def summary_line(check: Dict) -> Optional[str]:
+    """One line for a log: every model's check RMSE and the suggested warp (``None`` without one)."""
+    if not check.get("suggested_warp"):
+        return None
+    return (f"check points (each inlier predicted from the others), RMSE px: {format_rmse(check)}; "
+            f"best warp: --warp {check['suggested_warp']}")
+
+
 def tiepoint_check_points(tiepoints, pixel_m: float, overlapping: bool = False) -> Dict:
     """``check_points`` over the inliers of ``tiepoints`` (``core.results.TiePoint``), in
     working-grid px. ``overlapping``: neighbouring templates share pixels (spacing < template),

@@ -123,11 +123,10 @@ def _print_summary(result) -> None:
         print(f"median shift dx = {s['median_dx_m']:+.2f} m, dy = {s['median_dy_m']:+.2f} m "
               f"({s['median_dx_px']:+.2f}, {s['median_dy_px']:+.2f} px); "
               f"global {r['global_fit']['model']} fit RMSE {r['global_fit']['rmse_px']:.2f} px")
+    from .checkpoints import summary_line
     cp = r.get("check_points", {})
-    if cp.get("suggested_warp"):
-        from .checkpoints import format_rmse
-        print(f"check points (each inlier predicted from the others), RMSE px: {format_rmse(cp)}; "
-              f"best warp: --warp {cp['suggested_warp']}")
+    if summary_line(cp):
+        print(summary_line(cp))
         if cp.get("note"):
             print(f"  (check points: {cp['note']})")
     print(f"outputs in {result.outdir}")

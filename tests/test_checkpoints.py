@@ -85,3 +85,5 @@ def test_format_rmse_names_each_model_or_says_why_there_is_none():
     res = cp.check_points(_grid(), np.zeros((49, 2)) + 1.0)
     assert cp.format_rmse(res).startswith("translation 0.00, affine 0.00")
     assert cp.format_rmse(cp.check_points(np.zeros((1, 2)), np.ones((1, 2)))) == "too few inliers (1)"
+    assert cp.summary_line(res).endswith("best warp: --warp affine")
+    assert cp.summary_line(cp.check_points(np.zeros((1, 2)), np.ones((1, 2)))) is None

@@ -155,6 +155,9 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         counts = result.report["counts"]
         feedback.pushInfo(f"{counts['windows']} windows: {counts['inliers']} inliers, "
                           f"{counts['outliers']} outliers, {counts['skipped']} skipped")
+        from ...core.checkpoints import summary_line
+        if summary_line(result.report.get("check_points", {})):
+            feedback.pushInfo(summary_line(result.report["check_points"]))
 
         def path(name):
             p = os.path.join(outdir, name)
