@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from check_shift import run_shifted  # noqa: E402  (the known-shift run, shared with any pair)
+from check_shift import print_summary, run_shifted  # noqa: E402  (shared with the check of any pair)
 from truth_spread import axis_angle_deg  # noqa: E402
 
 
@@ -99,8 +99,8 @@ def main() -> int:
         return any(xo <= col - half_px and col + half_px <= xo + xs and yo <= row - half_px and row + half_px <= yo + ys
                    for _tid, xo, yo, xs, ys in rects)
 
-    rep0 = json.loads((res_dir / "report.json").read_text())
-    half_px = rep0["config"]["template_px"] / 2 * rep0["grid"]["pixel_m"] / pixel_m  # in mosaic pixels
+    report = json.loads((res_dir / "report.json").read_text())
+    half_px = report["config"]["template_px"] / 2 * report["grid"]["pixel_m"] / pixel_m  # in mosaic pixels
 
     vec = ogr.Open(str(res_dir / "tiepoints.gpkg"))
     lyr = vec.GetLayer("tiepoints")
@@ -124,7 +124,7 @@ def main() -> int:
     del lyr, vec
     scored = [r for r in rows if r.get("scored")]
     inl = [r for r in scored if not r["outlier"]]
-    report = json.loads((res_dir / "report.json").read_text())
+    misses = [r for r in scored if r["err_px"] > 2]
     summary = {
         "tile": args.tile, "shift_m": list(args.shift), "windows": report["counts"]["windows"],
         "skipped": report["counts"]["skipped"], "matched": sum(r["matched"] for r in rows),
@@ -147,19 +147,16 @@ def main() -> int:
             [r["err_px"] for r in scored], [25, 50, 75, 90])] if scored else None,
         "matched_within_5px": float(np.mean([r["err_px"] <= 5 for r in scored])) if scored else None,
         # where the misses lie: x is the Sentinel-1 range direction, y the azimuth
-        "misses_beyond_2px_median_abs_dx_dy_px": [round(float(np.median([abs(r[k]) for r in scored if r["err_px"] > 2])), 2)
-                                                  for k in ("ddx", "ddy")] if any(r["err_px"] > 2 for r in scored) else None,
+        "misses_beyond_2px_median_abs_dx_dy_px": [round(float(np.median([abs(r[k]) for r in misses])), 2)
+                                                  for k in ("ddx", "ddy")] if misses else None,
         # ... and along which axis: degrees from the column axis, + when +x goes with +rows (south)
         "misses_beyond_2px_principal_axis_deg": round(axis_angle_deg(np.array(
-            [(-r["ddy"], r["ddx"]) for r in scored if r["err_px"] > 2])), 1) if any(r["err_px"] > 2 for r in scored) else None,
+            [(-r["ddy"], r["ddx"]) for r in misses])), 1) if misses else None,
         "outlier_reasons": report["counts"]["outlier_reasons"],
         "peak_rss_mb": round(peak_mb, 1), "wall_s": round(wall, 1),
         "seconds_per_window": report["timings"]["seconds_per_window"], "matcher": report["matcher"]["name"],
     }
-    print(f"{args.tile}: {summary['matched_within_2px']:.1%} of {len(scored)} scored matched windows within 2 px; "
-          f"inliers {summary['inliers_within_2px']:.1%} of {len(inl)}, median error "
-          f"{summary['inlier_median_error_px']:.2f} px; peak memory {peak_mb:.0f} MB; {wall:.0f} s")
-    print(json.dumps(summary, indent=2))
+    print_summary(args.tile, summary, len(scored), "scored matched windows", len(inl))
     return 0
 
 

@@ -53,6 +53,15 @@ def run_shifted(optical: str, sar: str, out: Path, shift_map: Tuple[float, float
     return res_dir, proc.returncode, wall, peak_mb
 
 
+def print_summary(name: str, summary: dict, n_scored: int, what: str, n_inliers: int) -> None:
+    """The one-line verdict of a known-shift check, then its JSON summary (both checks print this)."""
+    print(f"{name}: {summary['matched_within_2px']:.1%} of {n_scored} {what} within 2 px; "
+          f"inliers {summary['inliers_within_2px'] or 0:.1%} of {n_inliers}, median error "
+          f"{summary['inlier_median_error_px'] or float('nan'):.2f} px; peak memory {summary['peak_rss_mb']:.0f} MB; "
+          f"{summary['wall_s']:.0f} s")
+    print(json.dumps(summary, indent=2))
+
+
 def _srs(wkt_or_code: str) -> osr.SpatialReference:
     srs = osr.SpatialReference()
     srs.SetFromUserInput(wkt_or_code)
@@ -126,10 +135,7 @@ def main(argv=None) -> int:
         print(f"{a.sar}: no matched windows", file=sys.stderr)
         print(json.dumps(summary, indent=2))
         return 1
-    print(f"{Path(a.sar).name}: {summary['matched_within_2px']:.1%} of {len(rows)} matched windows within 2 px; "
-          f"inliers {summary['inliers_within_2px'] or 0:.1%} of {summary['inliers']}, median error "
-          f"{summary['inlier_median_error_px'] or float('nan'):.2f} px; peak memory {peak_mb:.0f} MB; {wall:.0f} s")
-    print(json.dumps(summary, indent=2))
+    print_summary(Path(a.sar).name, summary, len(rows), "matched windows", summary["inliers"])
     return 0
 
 

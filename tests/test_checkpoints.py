@@ -87,3 +87,13 @@ def test_format_rmse_names_each_model_or_says_why_there_is_none():
     assert cp.format_rmse(cp.check_points(np.zeros((1, 2)), np.ones((1, 2)))) == "too few inliers (1)"
     assert cp.summary_line(res).endswith("best warp: --warp affine")
     assert cp.summary_line(cp.check_points(np.zeros((1, 2)), np.ones((1, 2)))) is None
+
+
+def test_a_large_scene_checks_the_spline_on_an_even_subset():
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 50000, (cp.TPS_MAX_POINTS + 700, 2))
+    d = np.column_stack([np.sin(xy[:, 0] / 4000), np.zeros(len(xy))]) + rng.normal(0, 0.1, xy.shape)
+    res = cp.check_points(xy, d)
+    assert res["n"] == len(xy) and res["tps_points"] == cp.TPS_MAX_POINTS
+    assert all(v is not None for v in res["rmse_px"].values())
+    assert "tps_points" not in cp.check_points(xy[:50], d[:50])
