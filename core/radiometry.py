@@ -43,25 +43,51 @@ def to_db(values: np.ndarray, kind: str) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def _percentiles(v: np.ndarray, qs) -> list:
+    """``np.percentile(v, qs)`` (linear interpolation) of a 1-D float array, in float64, found
+    by partitioning ``v`` in its own dtype (a float32 array is not copied to float64 first)."""
+    n = v.size
+    pos = [q / 100.0 * (n - 1) for q in qs]
+    kth = sorted({min(int(np.floor(p)) + d, n - 1) for p in pos for d in (0, 1)})
+    part = np.partition(v, kth)
+    out = []
+    for p in pos:
+        k = int(np.floor(p))
+        a, b, t = float(part[k]), float(part[min(k + 1, n - 1)]), p - k
+        diff = b - a   # numpy's lerp: from the nearer end
+        out.append(b - diff * (1.0 - t) if t >= 0.5 else a + diff * t)
+    return out
+
+
 def normalise(values: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0) -> np.ndarray:
     """Robust zero-mean, unit-variance float32 copy of ``values``; NaN stays NaN.
 
     Values are first clipped to the ``[low_pct, high_pct]`` percentiles of the finite
     values (so a few bright scatterers or dark fills do not set the scale), then shifted and
     scaled by the mean and standard deviation of the clipped finite values. A constant (or
-    all-NaN) array gives zeros (NaN kept).
+    all-NaN) array gives zeros (NaN kept). Arithmetic in float64 (``matchers.reference.normalise``
+    is the plain version this one is checked against).
     """
-    x = np.asarray(values, dtype=np.float64)
-    out = np.full(x.shape, np.nan, dtype=np.float32)
+    x = np.asarray(values)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
     valid = np.isfinite(x)
-    if not valid.any():
-        return out
-    v = x[valid]
-    lo, hi = np.percentile(v, [low_pct, high_pct])
-    v = np.clip(v, lo, hi)
-    std = v.std()
-    if not std > 1e-12 * max(1.0, abs(v.mean())):
-        out[valid] = 0.0
-        return out
-    out[valid] = ((v - v.mean()) / std).astype(np.float32)
+    all_valid = bool(valid.all())
+    if not all_valid and not valid.any():
+        return np.full(x.shape, np.nan, dtype=np.float32)
+    v = x.reshape(-1) if all_valid else x[valid]
+    lo, hi = _percentiles(v, (low_pct, high_pct))
+    v = v.astype(np.float64)
+    np.clip(v, lo, hi, out=v)
+    mean = v.mean()
+    v -= mean
+    std = float(np.sqrt(np.dot(v, v) / v.size))
+    if not std > 1e-12 * max(1.0, abs(mean)):
+        v[:] = 0.0
+    else:
+        v /= std
+    if all_valid:
+        return v.astype(np.float32).reshape(x.shape)
+    out = np.full(x.shape, np.nan, dtype=np.float32)
+    out[valid] = v
     return out

@@ -236,13 +236,15 @@ class DescriptorMatcher:
     """
 
     def __init__(self, name: str, describe: Callable[[np.ndarray], np.ndarray], border_px: int,
-                 exclusion_radius_px: float, config: object = None, min_valid: float = 0.5) -> None:
+                 exclusion_radius_px: float, config: object = None, min_valid: float = 0.5,
+                 surface: Callable[[np.ndarray, np.ndarray], np.ndarray] = zncc_surface) -> None:
         self.name = name
         self.config = config            # the descriptor's frozen config, for reports
         self._describe = describe
         self.border_px = int(border_px)
         self.exclusion_radius_px = float(exclusion_radius_px)
         self.min_valid = float(min_valid)  # least share of data pixels in each input (nodata is masked)
+        self._surface = surface          # the ZNCC kernel (``reference.zncc_surface`` for parity checks)
 
     def match(self, template: np.ndarray, reference: np.ndarray) -> Match:
         start = time.perf_counter()
@@ -256,7 +258,7 @@ class DescriptorMatcher:
         d_r = self._describe(r)
         if b:
             d_t = d_t[:, b:t.shape[0] - b, b:t.shape[1] - b]
-        big = zncc_surface(d_t, d_r)
+        big = self._surface(d_t, d_r)
         oh, ow = r.shape[0] - t.shape[0] + 1, r.shape[1] - t.shape[1] + 1
         surface = np.ascontiguousarray(big[b:b + oh, b:b + ow])
         return finish_match(surface, self.exclusion_radius_px, start)
