@@ -107,7 +107,7 @@ def _prepare(image: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def _invalidate(desc: np.ndarray, invalid, reach_px: float) -> np.ndarray:
-    """Set ``desc`` (C, H, W) to NaN within about ``reach_px`` of a nodata area.
+    """Set ``desc`` (C, H, W) to NaN within about ``reach_px`` of a nodata area (in place).
 
     The nodata mask is blurred (sigma ``reach_px / 2``) and thresholded at 2 %: a straight
     nodata edge invalidates about ``reach_px`` beyond itself, a lone NaN pixel only itself
@@ -116,7 +116,6 @@ def _invalidate(desc: np.ndarray, invalid, reach_px: float) -> np.ndarray:
     if invalid is None:
         return desc
     spread = gaussian_blur(invalid.astype(np.float32), max(reach_px / 2.0, 0.5))
-    desc = desc.copy()
     desc[:, spread > 0.02] = np.nan
     return desc
 
@@ -143,10 +142,14 @@ def _shifted(x: np.ndarray, d_row: int, d_col: int) -> np.ndarray:
 # --------------------------------------------------------------------------- descriptors
 
 def _soft_l2(desc: np.ndarray, norm_floor: float) -> np.ndarray:
-    """Divide each pixel's channel vector by ``sqrt(|c|² + (norm_floor · mean |c|)²)``."""
-    norm2 = (desc * desc).sum(axis=0)
-    floor = norm_floor * float(np.sqrt(norm2).mean())
-    return desc / np.sqrt(norm2 + floor * floor + 1e-30)[None]
+    """Divide each pixel's channel vector by ``sqrt(|c|² + (norm_floor · mean |c|)²)`` (in place, float32)."""
+    desc = desc.astype(np.float32, copy=False)
+    norm2 = np.einsum("chw,chw->hw", desc, desc)
+    floor = norm_floor * float(np.sqrt(norm2).mean(dtype=np.float64))
+    norm2 += np.float32(floor * floor + 1e-30)
+    np.sqrt(norm2, out=norm2)
+    desc /= norm2[None]
+    return desc
 
 
 def cfog_descriptor(image: np.ndarray, config: CfogConfig = CfogConfig()) -> np.ndarray:
@@ -176,17 +179,42 @@ def cfog_descriptor(image: np.ndarray, config: CfogConfig = CfogConfig()) -> np.
     n = config.n_orientations
     if config.projection == "square":
         mag2 = g_row * g_row + g_col * g_col
-        weight = np.power(mag2 + 1e-12, (config.magnitude_power - 2.0) / 2.0)
-        desc = np.stack([mag2 * weight, (g_col * g_col - g_row * g_row) * weight, 2.0 * g_col * g_row * weight])
-        desc = gaussian_blur(desc.astype(np.float32), config.sigma_px)
+        weight = mag2 + np.float32(1e-12)
+        if config.magnitude_power == 1.0:      # |g|^-1
+            np.sqrt(weight, out=weight)
+            np.divide(np.float32(1.0), weight, out=weight)
+        else:
+            np.power(weight, np.float32((config.magnitude_power - 2.0) / 2.0), out=weight)
+        desc = np.empty((3,) + x.shape, dtype=np.float32)
+        np.multiply(mag2, weight, out=desc[0])
+        np.multiply(g_col, g_col, out=desc[1])
+        desc[1] -= g_row * g_row
+        desc[1] *= weight
+        np.multiply(g_col, g_row, out=desc[2])
+        weight *= np.float32(2.0)
+        desc[2] *= weight
+        desc = gaussian_blur(desc, config.sigma_px)
         desc[1:] *= np.float32(1.0 / np.sqrt(2.0))
     else:
         angles = np.arange(n) * (np.pi / n)
-        desc = np.abs(np.cos(angles)[:, None, None] * g_col[None] + np.sin(angles)[:, None, None] * g_row[None])
-        desc = gaussian_blur(desc.astype(np.float32), config.sigma_px)
-        desc = 0.25 * (np.roll(desc, 1, axis=0) + 2.0 * desc + np.roll(desc, -1, axis=0))
+        raw = np.empty((n,) + x.shape, dtype=np.float32)
+        tmp = np.empty_like(x)
+        for k, a in enumerate(angles):
+            np.multiply(g_col, np.float32(np.cos(a)), out=raw[k])
+            np.multiply(g_row, np.float32(np.sin(a)), out=tmp)
+            raw[k] += tmp
+            np.abs(raw[k], out=raw[k])
+        raw = gaussian_blur(raw, config.sigma_px)
+        # [1, 2, 1] / 4 circularly along orientation
+        desc = np.empty_like(raw)
+        np.add(raw[:-2], raw[2:], out=desc[1:-1])
+        np.add(raw[-1], raw[1], out=desc[0])
+        np.add(raw[-2], raw[0], out=desc[-1])
+        raw *= np.float32(2.0)
+        desc += raw
+        desc *= np.float32(0.25)
     desc = _soft_l2(desc, config.norm_floor)
-    return _invalidate(desc.astype(np.float32), invalid, cfog_reach_px(config))
+    return _invalidate(desc, invalid, cfog_reach_px(config))
 
 
 def cfog_reach_px(config: CfogConfig) -> float:
@@ -216,7 +244,7 @@ def mind_descriptor(image: np.ndarray, config: MindConfig = MindConfig()) -> np.
     desc = np.exp(-(dist - dist.min(axis=0)[None]) / var[None])
     if config.post_sigma_px > 0:
         desc = gaussian_blur(desc, config.post_sigma_px)
-    return _invalidate(desc.astype(np.float32), invalid, mind_reach_px(config))
+    return _invalidate(desc.astype(np.float32, copy=False), invalid, mind_reach_px(config))
 
 
 def mind_reach_px(config: MindConfig) -> float:
