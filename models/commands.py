@@ -1,6 +1,6 @@
-"""``sarcoreg train``, ``sarcoreg export-onnx`` and ``sarcoreg explain``.
+"""``sarcoreg train``, ``sarcoreg export-onnx``, ``sarcoreg optimize-onnx`` and ``sarcoreg explain``.
 
-``register(subparsers)`` adds the three sub-commands to the ``sarcoreg`` command line. torch
+``register(subparsers)`` adds the four sub-commands to the ``sarcoreg`` command line. torch
 is imported only when one of them runs, so the CLI works without it.
 """
 from __future__ import annotations
@@ -57,9 +57,13 @@ def cmd_export(args) -> int:
     from .dcdm.export import export
     from .dcdm.train import load_model
 
+    from .dcdm.optimize import remove_stale
+
     model, ck = load_model(args.checkpoint)
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {"dev": ck.get("history", [])[-1:]}
     matching = json.loads(args.matching) if args.matching else {}
+    for p in remove_stale(args.out):   # variants of the previous float32 graph
+        _echo(f"removed {p} (made for the previous model)")
     paths = export(model, ck, args.out, args.window, args.template, args.layout, metrics, matching)
     total = sum(p.stat().st_size for p in paths)
     trainable, frozen = model.parameter_counts()
@@ -67,7 +71,40 @@ def cmd_export(args) -> int:
     for p in paths:
         _echo(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB)")
     _echo(f"total {total / 1e6:.1f} MB")
+    if args.variants:
+        if args.layout != "unrolled":
+            _echo("--variants needs --layout unrolled: no variants made")
+            return 2
+        return _optimize(args.out, args)
     return 0
+
+
+def _optimize(model_dir: str, args) -> int:
+    from .dcdm.optimize import build_variants
+
+    results = build_variants(model_dir, args.data, args.variants, n_samples=args.gate_samples,
+                             n_calibration=args.calibration_samples, window_px=args.window,
+                             template_px=args.template, log=_echo)
+    _echo(f"wrote {Path(model_dir) / 'parity_gate.json'}")
+    return 0 if results else 1
+
+
+def cmd_optimize(args) -> int:
+    from ..core.dcdm.runtime import default_model_dir
+
+    return _optimize(args.model_dir or str(default_model_dir()), args)
+
+
+def _gate_options(parser, default_data: str, variants_default) -> None:
+    parser.add_argument("--variants", nargs="*", default=variants_default, choices=("int8", "fp16"),
+                        help="faster variants to build and gate (int8: static quantisation calibrated on "
+                             "train windows; fp16)")
+    parser.add_argument("--data", default=default_data, help="real pairs for calibration and the gate "
+                                                              "(default ../shared/data)")
+    parser.add_argument("--gate-samples", type=int, default=100,
+                        help="val samples of the parity gate (default 100)")
+    parser.add_argument("--calibration-samples", type=int, default=16,
+                        help="train windows the int8 calibration sees (default 16)")
 
 
 def cmd_explain(args) -> int:
@@ -122,7 +159,16 @@ def register(subparsers) -> None:
     e.add_argument("--metrics", default=None, help="JSON file of validation metrics to store in the metadata")
     e.add_argument("--matching", default=None,
                    help='surface fusion chosen on the dev pairs, JSON, e.g. \'{"fuse_cfog": 0.35, "attention_prior": 0.1}\'')
+    _gate_options(e, default_data, [])
     e.set_defaults(func=cmd_export)
+
+    o = subparsers.add_parser("optimize-onnx", help="build int8 / fp16 variants of the ONNX model, each kept "
+                                                    "only if it passes the parity gate on real val samples")
+    o.add_argument("--model-dir", default=None, help="folder of dcdm_unrolled.onnx (default: installed model)")
+    o.add_argument("--window", type=int, default=512, help="window px of the gate samples (default 512)")
+    o.add_argument("--template", type=int, default=384, help="template px of the gate samples (default 384)")
+    _gate_options(o, default_data, ["int8", "fp16"])
+    o.set_defaults(func=cmd_optimize)
 
     x = subparsers.add_parser("explain", help="one PNG: template, translation, SAR window, attention "
                                               "before/after calibration, similarity map")

@@ -105,6 +105,8 @@ class DcdmMatcher:
     and ``provider_note`` says why the GPU is not used (empty when it is).
     ``model_dir``: folder of the ONNX files (default ``default_model_dir()``).
     ``threads``: intra-op threads (default: the cores, at most 4).
+    ``precision``: ``auto`` (a faster int8/fp16 variant when its parity gate passed and it
+    measured faster, else float32), ``fp32``, ``int8`` or ``fp16`` (see ``runtime``).
     ``fuse_cfog`` and ``attention_prior`` default to the values stored with the model
     (metadata ``matching``, chosen on the dev pairs), else 0.
     ``fuse_cfog``: weight in ``[0, 1]`` of the CFOG descriptor surface mixed into the
@@ -122,8 +124,10 @@ class DcdmMatcher:
 
     def __init__(self, provider: str = "auto", model_dir: Optional[str] = None, threads: Optional[int] = None,
                  fuse_cfog: Optional[float] = None, attention_prior: Optional[float] = None,
-                 exclusion_radius_px: float = 4.0, batch_size: Optional[int] = None):
-        model = open_model(model_dir, provider, threads)
+                 exclusion_radius_px: float = 4.0, batch_size: Optional[int] = None, precision: str = "auto"):
+        model = open_model(model_dir, provider, threads, precision)
+        self.precision = model.precision            # graph file opened: fp32, or a gated int8/fp16 variant
+        self.precision_note = model.precision_note
         self.layout = model.layout
         self.sessions = model.sessions
         self.contract: Contract = model.contract

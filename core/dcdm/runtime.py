@@ -6,9 +6,20 @@ opens an ONNX Runtime session per graph with the provider asked for (``auto``: C
 onnxruntime build has it, else CPU), checks each graph's contract (``contract.read_contract``)
 and that all graphs come from one model version, and says which provider runs and why the
 GPU does not.
+
+Faster variants of the unrolled graph (``dcdm_unrolled.int8.onnx``, ``dcdm_unrolled.fp16.onnx``,
+written by ``models/dcdm/optimize.py``) carry the verdict of their parity gate in the metadata
+key ``parity_gate`` (JSON: ``passed``, ``ship``, ``reference_sha256`` of the float32 file
+they were checked against, the measured figures). ``precision="auto"`` opens such a variant
+only when its gate passed, it measured faster (``ship``), and it was checked against the very
+float32 file beside it (a re-exported or retrained model makes old variants stale); else
+the float32 graph. ``precision="fp32"`` always opens the float32 graph; ``"int8"`` /
+``"fp16"`` open that variant if its gate passed, else raise ``ModelError``.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -21,6 +32,8 @@ from .contract import Contract, read_contract
 log = logging.getLogger("sarcoreg.dcdm")
 
 PROVIDERS = ("auto", "cuda", "cpu")
+PRECISIONS = ("auto", "fp32", "int8", "fp16")
+VARIANTS = ("int8", "fp16")
 LOOP_FILES = ("dcdm_condition.onnx", "dcdm_denoiser.onnx", "dcdm_decoder.onnx")
 UNROLLED_FILE = "dcdm_unrolled.onnx"
 MODEL_DIR_ENV = "SARCOREG_DCDM_DIR"
@@ -41,6 +54,67 @@ def model_files(model_dir: Optional[str] = None) -> Tuple[str, List[Path]]:
     if (base / UNROLLED_FILE).is_file():
         return "unrolled", [base / UNROLLED_FILE]
     return "", loop
+
+
+def variant_path(fp32_path: Path, variant: str) -> Path:
+    """``dcdm_unrolled.onnx`` -> ``dcdm_unrolled.<variant>.onnx`` (same folder)."""
+    return fp32_path.with_name(f"{fp32_path.stem}.{variant}{fp32_path.suffix}")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_gate(path: Path) -> dict:
+    """The ``parity_gate`` metadata of an ONNX file (``{}`` when absent or unreadable)."""
+    try:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        opts.log_severity_level = 3
+        meta = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+                                    ).get_modelmeta().custom_metadata_map
+        return json.loads(meta.get("parity_gate", "{}"))
+    except Exception:  # an unreadable variant is simply not used
+        return {}
+
+
+def choose_variant(paths: List[Path], layout: str, precision: str) -> Tuple[List[Path], str, str]:
+    """``(paths, precision used, why)``: the graph files to open for ``precision``."""
+    if precision not in PRECISIONS:
+        raise InputError(f"precision {precision!r} is unknown: use one of {', '.join(PRECISIONS)}")
+    if precision == "fp32" or layout != "unrolled":
+        if precision in VARIANTS:
+            raise ModelError(f"precision {precision} needs the unrolled layout: use --precision fp32")
+        return paths, "fp32", ""
+    candidates = VARIANTS if precision == "auto" else (precision,)
+    reference_sha = None
+    reasons = []
+    for variant in candidates:
+        p = variant_path(paths[0], variant)
+        if not p.is_file():
+            reasons.append(f"{variant}: no {p.name}")
+            continue
+        gate = read_gate(p)
+        if reference_sha is None:
+            reference_sha = file_sha256(paths[0])
+        if not gate.get("passed"):
+            reasons.append(f"{variant}: its parity gate did not pass")
+        elif gate.get("reference_sha256") != reference_sha:
+            reasons.append(f"{variant}: checked against another float32 model (stale: rerun `sarcoreg optimize-onnx`)")
+        elif precision == "auto" and not gate.get("ship"):
+            reasons.append(f"{variant}: passed its gate but measured no faster")
+        else:
+            return [p], variant, ""
+    if precision != "auto":
+        raise ModelError(f"precision {precision} is not available ({'; '.join(reasons)}): run "
+                         "`sarcoreg optimize-onnx` or use --precision fp32")
+    return paths, "fp32", "; ".join(reasons)
 
 
 def available(model_dir: Optional[str] = None) -> bool:
@@ -74,10 +148,32 @@ class LoadedModel:
     provider: str                  # "cuda" or "cpu": what actually runs
     provider_note: str             # why the GPU is not used ("" when it is)
     threads: int                   # intra-op threads
+    precision: str = "fp32"        # "fp32", "int8" or "fp16": the graph file opened
+    precision_note: str = ""       # why no faster variant is used (precision "auto")
 
 
-def open_model(model_dir: Optional[str] = None, provider: str = "auto", threads: Optional[int] = None) -> LoadedModel:
-    """Open the model in ``model_dir`` (default ``default_model_dir()``) on ``provider``.
+def session_options(threads: Optional[int] = None):
+    """ONNX Runtime options of every DCDM session (measured best on the 2-core CPU, see
+    docs/benchmarks.md): all graph optimisations, sequential execution, ``threads`` intra-op
+    threads (default: the cores, at most 4), one inter-op thread, no spinning."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = int(threads or max(1, min(4, os.cpu_count() or 1)))
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    # no busy-waiting between operators: on a small shared CPU spinning threads steal the
+    # cores from the numpy work (ZNCC) and from other processes
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
+def open_model(model_dir: Optional[str] = None, provider: str = "auto", threads: Optional[int] = None,
+               precision: str = "auto") -> LoadedModel:
+    """Open the model in ``model_dir`` (default ``default_model_dir()``) on ``provider``
+    (``precision``: see the module doc).
 
     Raises ``InputError`` for an unknown provider and ``ModelError`` for missing, unreadable
     or inconsistent model files, or a missing onnxruntime.
@@ -95,15 +191,8 @@ def open_model(model_dir: Optional[str] = None, provider: str = "auto", threads:
     except ImportError as exc:
         raise ModelError(f"onnxruntime is not installed ({exc}): pip install onnxruntime") from None
     providers, note = choose_providers(provider, ort.get_available_providers())
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = int(threads or max(1, min(4, os.cpu_count() or 1)))
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.log_severity_level = 3
-    # no busy-waiting between operators: on a small shared CPU spinning threads steal the
-    # cores from the numpy work (ZNCC) and from other processes
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    paths, used_precision, precision_note = choose_variant(list(paths), layout, precision)
+    opts = session_options(threads)
     sessions: Dict[str, object] = {}
     contracts = []
     for p in paths:
@@ -122,4 +211,5 @@ def open_model(model_dir: Optional[str] = None, provider: str = "auto", threads:
     running = "cuda" if used and used[0] == "CUDAExecutionProvider" else "cpu"
     if running == "cpu" and not note:
         note = "the CUDA provider failed to start (see the onnxruntime log): running on CPU"
-    return LoadedModel(layout, tuple(paths), sessions, contracts[0], running, note, opts.intra_op_num_threads)
+    return LoadedModel(layout, tuple(paths), sessions, contracts[0], running, note, opts.intra_op_num_threads,
+                       used_precision, precision_note)

@@ -1,0 +1,251 @@
+"""Faster variants of an exported DCDM graph, each behind a parity gate.
+
+``build_variants(model_dir, data)`` makes, next to the float32 ``dcdm_unrolled.onnx``:
+
+* ``int8``: static int8 quantisation (``onnxruntime.quantization``, QDQ format, per-channel
+  weights; the Conv, Gemm and MatMul nodes), calibrated on real windows of the **train**
+  split (``core.samples``, never the validation pairs the gate uses);
+* ``fp16``: the graph in float16 with float32 inputs and outputs, the numerically delicate
+  nodes (TopK, Softmax, normalisations, logarithms...) kept in float32.
+
+Each variant then goes through the **parity gate** (``gate``) on real ``val`` samples,
+matched by ``DcdmMatcher`` once with the float32 graph and once with the variant,
+alternating sample by sample (so a change in the machine's load hits both alike):
+
+* the same peak within ``0.1`` px on at least ``99 %`` of the samples, and
+* CMR(1) and CMR(5) against the truth not lower than the float32 graph's.
+
+A variant that passes is written as ``dcdm_unrolled.<variant>.onnx`` with the verdict in its
+metadata (``parity_gate``: the figures, ``passed``, ``ship`` = passed and at least 5 % faster
+on this machine, and the SHA-256 of the float32 file it was checked against); one that fails
+is not written. ``core.dcdm.runtime`` opens a variant only when its gate passed, it ships and
+the float32 file beside it is the one it was checked against, so a retrained or re-exported
+model never runs with stale variants. ``sarcoreg export-onnx --variants int8 fp16`` runs this
+after the export, ``sarcoreg optimize-onnx`` on an existing model folder; both write
+``parity_gate.json`` beside the model.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ...core.dcdm.contract import prepare
+from ...core.errors import InputError
+from ...core.dcdm.runtime import UNROLLED_FILE, VARIANTS, file_sha256, variant_path
+from ...core.dcdm.schedule import ScheduleConfig, fixed_noise
+from ...core.samples import iter_samples
+
+PEAK_TOL_PX = 0.1
+MIN_SHARE = 0.99
+MIN_SPEEDUP = 1.05
+FP16_KEEP_FLOAT32 = ("TopK", "Softmax", "InstanceNormalization", "ReduceMean", "ReduceSum", "Pow", "Sqrt", "Log",
+                     "Resize", "Range", "OneHot", "Div", "Where", "Equal", "GreaterOrEqual")
+
+
+@dataclass(frozen=True)
+class GateResult:
+    variant: str
+    samples: int
+    window_px: int
+    template_px: int
+    share_within_tol: float        # share of samples whose peak is within PEAK_TOL_PX of float32's
+    max_peak_diff_px: float
+    cmr1_fp32: float
+    cmr1_variant: float
+    cmr5_fp32: float
+    cmr5_variant: float
+    seconds_fp32: float            # median whole match, float32 graph
+    seconds_variant: float
+    speedup: float                 # seconds_fp32 / seconds_variant
+    passed: bool
+    ship: bool
+    reference_sha256: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def verdict(peak_diffs: Sequence[float], err_fp32: Sequence[float], err_variant: Sequence[float]) -> bool:
+    """The gate on per-sample figures: peak differences to float32 (px, NaN when exactly one of the
+    two failed) and both graphs' errors to the truth (px, NaN when failed)."""
+    d = np.asarray(peak_diffs, dtype=np.float64)
+    e0 = np.asarray(err_fp32, dtype=np.float64)
+    e1 = np.asarray(err_variant, dtype=np.float64)
+    if d.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        share = float(np.mean(d <= PEAK_TOL_PX))
+        cmr = lambda e, t: float(np.mean(e <= t))  # noqa: E731
+    return share >= MIN_SHARE and cmr(e1, 1) >= cmr(e0, 1) and cmr(e1, 5) >= cmr(e0, 5)
+
+
+def _peak_diff(a, b) -> float:
+    if a.ok and b.ok:
+        return float(np.hypot(a.row - b.row, a.col - b.col))
+    return 0.0 if (not a.ok and not b.ok) else float("nan")
+
+
+def gate(fp32_dir: str, variant_file: Path, variant: str, data: str, n_samples: int = 100,
+         window_px: int = 512, template_px: int = 384, seed: int = 7, threads: Optional[int] = None,
+         log: Callable[[str], None] = print) -> GateResult:
+    """Match ``n_samples`` ``val`` samples with the float32 graph of ``fp32_dir`` and with
+    ``variant_file`` (alternating), and apply the gate."""
+    import shutil
+    import tempfile
+
+    from ...core.dcdm.matcher import DcdmMatcher
+
+    fp32_path = Path(fp32_dir) / UNROLLED_FILE
+    with tempfile.TemporaryDirectory(prefix="dcdm-gate-") as tmp:
+        shutil.copyfile(variant_file, Path(tmp) / UNROLLED_FILE)   # a folder the matcher opens as is
+        ref = DcdmMatcher(provider="cpu", model_dir=str(fp32_dir), threads=threads, precision="fp32")
+        var = DcdmMatcher(provider="cpu", model_dir=tmp, threads=threads, precision="fp32")
+        samples = list(iter_samples(data, window_px, template_px, n_samples, seed, "val"))
+        if not samples:
+            raise InputError(f"no val samples of {window_px}/{template_px} px under {data}")
+        ref.match(samples[0].template, samples[0].reference)
+        var.match(samples[0].template, samples[0].reference)
+        diffs, e0, e1, s0, s1 = [], [], [], [], []
+        for k, s in enumerate(samples):
+            t0 = time.perf_counter()
+            a = ref.match(s.template, s.reference)
+            t1 = time.perf_counter()
+            b = var.match(s.template, s.reference)
+            t2 = time.perf_counter()
+            s0.append(t1 - t0)
+            s1.append(t2 - t1)
+            diffs.append(_peak_diff(a, b))
+            e0.append(float(np.hypot(a.row - s.true_row, a.col - s.true_col)) if a.ok else float("nan"))
+            e1.append(float(np.hypot(b.row - s.true_row, b.col - s.true_col)) if b.ok else float("nan"))
+            if (k + 1) % 25 == 0:
+                log(f"  {variant}: {k + 1}/{len(samples)} samples")
+    d = np.asarray(diffs)
+    with np.errstate(invalid="ignore"):
+        cmr = lambda e, t: float(np.mean(np.asarray(e) <= t))  # noqa: E731
+        share = float(np.mean(d <= PEAK_TOL_PX))
+    passed = verdict(diffs, e0, e1)
+    speed = float(np.median(s0) / np.median(s1))
+    finite = d[np.isfinite(d)]
+    return GateResult(variant, len(samples), window_px, template_px, round(share, 4),
+                      round(float(finite.max()) if finite.size else float("nan"), 4),
+                      round(cmr(e0, 1), 4), round(cmr(e1, 1), 4), round(cmr(e0, 5), 4), round(cmr(e1, 5), 4),
+                      round(float(np.median(s0)), 4), round(float(np.median(s1)), 4), round(speed, 3),
+                      bool(passed), bool(passed and speed >= MIN_SPEEDUP), file_sha256(fp32_path))
+
+
+def _calibration_feeds(data: str, n: int, window_px: int, template_px: int, seed: int = 1) -> List[Dict]:
+    feeds = []
+    for s in iter_samples(data, window_px, template_px, n, seed, "train"):
+        tm = prepare(s.template)[None, None]
+        h = template_px // 8
+        feeds.append({"template": tm, "reference": prepare(s.reference)[None, None],
+                      "x_T": fixed_noise((8, h, h), ScheduleConfig())[None].astype(np.float32)})
+    return feeds
+
+
+def make_int8(src: Path, out: Path, data: str, n_calibration: int = 16, window_px: int = 512,
+              template_px: int = 384) -> Path:
+    """Static int8 quantisation of ``src`` calibrated on ``n_calibration`` train windows."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    feeds = _calibration_feeds(data, n_calibration, window_px, template_px)
+    if not feeds:
+        raise InputError(f"no train windows under {data} to calibrate on")
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self._it = iter(feeds)
+
+        def get_next(self):
+            return next(self._it, None)
+
+    pre = out.with_suffix(".pre.onnx")
+    try:
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=["Conv", "Gemm", "MatMul"])
+    finally:
+        pre.unlink(missing_ok=True)
+    return out
+
+
+def make_fp16(src: Path, out: Path) -> Path:
+    """``src`` in float16 (float32 inputs/outputs, ``FP16_KEEP_FLOAT32`` nodes in float32)."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = convert_float_to_float16(onnx.load(str(src)), keep_io_types=True, op_block_list=list(FP16_KEEP_FLOAT32))
+    onnx.save(model, str(out))
+    return out
+
+
+def _write_metadata(path: Path, source: Path, extra: Dict[str, str]) -> None:
+    """Copy the contract metadata of ``source`` into ``path`` and add ``extra``."""
+    import onnx
+
+    meta = {p.key: p.value for p in onnx.load(str(source), load_external_data=False).metadata_props}
+    meta.update(extra)
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    for k, v in meta.items():
+        e = model.metadata_props.add()
+        e.key, e.value = k, str(v)
+    onnx.save(model, str(path))
+
+
+def remove_stale(model_dir: str) -> List[Path]:
+    """Delete the variant files of ``model_dir`` (before a new float32 graph is written there)."""
+    gone = []
+    for v in VARIANTS:
+        p = variant_path(Path(model_dir) / UNROLLED_FILE, v)
+        if p.is_file():
+            p.unlink()
+            gone.append(p)
+    return gone
+
+
+def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS, n_samples: int = 100,
+                   n_calibration: int = 16, window_px: int = 512, template_px: int = 384,
+                   threads: Optional[int] = None, log: Callable[[str], None] = print) -> List[GateResult]:
+    """Make each of ``variants`` for the float32 graph in ``model_dir``, gate it, and keep the
+    ones that pass (see the module doc). Writes ``parity_gate.json`` in ``model_dir``."""
+    import tempfile
+
+    base = Path(model_dir)
+    src = base / UNROLLED_FILE
+    if not src.is_file():
+        raise InputError(f"{src}: no unrolled float32 graph: export one with `sarcoreg export-onnx --layout unrolled`")
+    results = []
+    for v in variants:
+        if v not in VARIANTS:
+            raise InputError(f"variant {v!r} is unknown: use {', '.join(VARIANTS)}")
+        final = variant_path(src, v)
+        final.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory(prefix="dcdm-variant-") as tmp:
+            cand = Path(tmp) / f"{v}.onnx"
+            t0 = time.perf_counter()
+            if v == "int8":
+                make_int8(src, cand, data, n_calibration, window_px, template_px)
+            else:
+                make_fp16(src, cand)
+            _write_metadata(cand, src, {})
+            log(f"{v}: built in {time.perf_counter() - t0:.0f} s, gating on {n_samples} val samples")
+            res = gate(str(base), cand, v, data, n_samples, window_px, template_px, threads=threads, log=log)
+            log(f"{v}: peaks within {PEAK_TOL_PX} px of float32 on {100 * res.share_within_tol:.1f} %, "
+                f"CMR(1) {res.cmr1_variant:.3f} vs {res.cmr1_fp32:.3f}, CMR(5) {res.cmr5_variant:.3f} vs "
+                f"{res.cmr5_fp32:.3f}, {res.seconds_variant:.3f} s vs {res.seconds_fp32:.3f} s per window "
+                f"({res.speedup:.2f}x): {'passed' if res.passed else 'FAILED'}"
+                f"{', ships' if res.ship else ', not used by default' if res.passed else ', not written'}")
+            if res.passed:
+                _write_metadata(cand, src, {"parity_gate": json.dumps(res.to_dict())})
+                cand.replace(final)
+        results.append(res)
+    (base / "parity_gate.json").write_text(json.dumps([r.to_dict() for r in results], indent=1) + "\n")
+    return results
