@@ -29,6 +29,7 @@ from .matchers.base import Match, Matcher
 from .raster import (RasterInfo, SceneSource, check_dtype, default_optical_bands,
                      describe, guess_sar_kind, stack_band_files)
 from .report import build_report
+from .stages import since, stage, totals
 from .results import CoregResult, TiePoint, WindowResult
 from .staging import OutputStage
 from .tiepoints import build_tiepoint, flag_outliers
@@ -57,6 +58,8 @@ class Scene:
         """``(dy, dx)``: the SAR windows are read this far from the optical ones (coarse pass)."""
         return self.coarse.offset_px
 
+
+stage_time = stage   # ``stage`` is also the name of the output stage inside ``coregister``
 
 _FALLBACK_SAID: list = []
 
@@ -128,7 +131,8 @@ def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     from .matchers import DEFAULT_CLASSICAL, get_matcher
     # whole scenes may have large gaps (mosaics, swaths): accept 15 % data, nodata is masked
     matcher = get_matcher(DEFAULT_CLASSICAL, min_valid=0.15)
-    est = coarse_pass.estimate(scene.optical, scene.sar, scene.grid, config.search_radius_px, matcher)
+    with stage("coarse"):
+        est = coarse_pass.estimate(scene.optical, scene.sar, scene.grid, config.search_radius_px, matcher)
     log.info("coarse pass: offset (%d, %d) px, confidence %.2f, %s", est.dy_px, est.dx_px, est.confidence, est.note)
     if not est.applied:
         return replace(scene, coarse=est)
@@ -147,9 +151,10 @@ class _WindowPixels(NamedTuple):
 def _read_window(scene: Scene, window: Window, max_nodata_fraction: float) -> _WindowPixels:
     """One window's template and reference on the working grid, and whether to skip it."""
     tr, tc = window.template_origin
-    template = scene.optical.read(tr, tc, window.template_px, window.template_px)
+    with stage("reading"):
+        template = scene.optical.read(tr, tc, window.template_px, window.template_px)
+        reference = scene.sar.read(window.row0, window.col0, window.window_px, window.window_px)
     f_opt = nodata_fraction(template)
-    reference = scene.sar.read(window.row0, window.col0, window.window_px, window.window_px)
     f_sar = nodata_fraction(reference)
     skip = ""
     if f_opt > max_nodata_fraction or f_sar > max_nodata_fraction:
@@ -244,6 +249,7 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
     config = config or CoregConfig()
     feedback = feedback or NullFeedback()
     t_start = time.perf_counter()
+    stages_before = totals()
     scene = prepare(optical, sar, config)
     if not scene.windows:
         raise InputError("no window fits in the overlap: use a smaller --window")
@@ -269,8 +275,9 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
                 sim_name = ""
                 if config.write_similarity and res.match.similarity is not None:
                     sim_name = out.similarity_name(res.window.win_row, res.window.win_col)
-                    out.write_similarity(str(stage / sim_name), res.match.similarity, scene.grid, res.window,
-                                         scene.sar_offset_px)
+                    with stage_time("writing"):
+                        out.write_similarity(str(stage / sim_name), res.match.similarity, scene.grid, res.window,
+                                             scene.sar_offset_px)
                     sim_files.append(sim_name)
                 tiepoints.append(build_tiepoint(len(tiepoints), res, scene.grid, matcher.name, sim_name,
                                                 scene.sar_offset_px))
@@ -281,14 +288,17 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
             raise InputError(
                 f"all {n} windows have more than {config.max_nodata_fraction:.0%} nodata ({', '.join(why)}): "
                 "check the nodata value and bands of the scenes, or raise --max-nodata")
-        tiepoints, fit = flag_outliers(tiepoints, config, scene.grid.pixel_m, scene.sar_offset_px)
-        out.write_tiepoints(str(stage / out.TIEPOINTS_GPKG), tiepoints, scene.grid.crs_wkt)
-        out.write_similarity_vrt(str(stage.path), sim_files)
-        out.write_shift_field(str(stage / out.SHIFT_FIELD), tiepoints, scene.windows, scene.grid,
-                              config.effective_spacing_px)
-        out.write_points(str(stage / out.POINTS_FILE), tiepoints, scene.grid, scene.sar_info)
-        check = tiepoint_check_points(tiepoints, scene.grid.pixel_m,
-                                      config.effective_spacing_px < config.template_px)
+        with stage_time("outliers"):
+            tiepoints, fit = flag_outliers(tiepoints, config, scene.grid.pixel_m, scene.sar_offset_px)
+        with stage_time("writing"):
+            out.write_tiepoints(str(stage / out.TIEPOINTS_GPKG), tiepoints, scene.grid.crs_wkt)
+            out.write_similarity_vrt(str(stage.path), sim_files)
+            out.write_shift_field(str(stage / out.SHIFT_FIELD), tiepoints, scene.windows, scene.grid,
+                                  config.effective_spacing_px)
+            out.write_points(str(stage / out.POINTS_FILE), tiepoints, scene.grid, scene.sar_info)
+        with stage_time("check_points"):
+            check = tiepoint_check_points(tiepoints, scene.grid.pixel_m,
+                                          config.effective_spacing_px < config.template_px)
         warp_info = None
         if config.warp:
             from .warp import choose_method, warp_sar
@@ -297,7 +307,8 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
             if config.warp == "auto":
                 feedback.info(f"--warp auto: {method} (check-point RMSE px: {format_rmse(check)})")
             try:
-                used = warp_sar(str(stage / out.SAR_CORRECTED), scene.sar_info, tiepoints, scene.grid, method)
+                with stage_time("warp"):
+                    used = warp_sar(str(stage / out.SAR_CORRECTED), scene.sar_info, tiepoints, scene.grid, method)
                 warp_info = {"method": method, "requested": config.warp, "gcps": used, "written": True}
             except InputError as exc:
                 log.warning("sar_corrected.tif not written: %s", exc)
@@ -306,7 +317,8 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
         report = build_report(scene, config, matcher, results, tiepoints, fit, check, warp_info,
                          {"prepare_s": t_prep - t_start, "match_s": t_match - t_prep,
                           "write_s": t_write - t_match, "total_s": t_write - t_start,
-                          "seconds_per_window": (t_match - t_prep) / max(1, n)},
+                          "seconds_per_window": (t_match - t_prep) / max(1, n),
+                          "stages": since(stages_before)},
                          optical, sar)
         out.write_report(str(stage / out.REPORT), report)
         check_cancel(feedback)

@@ -4,7 +4,11 @@ Every dataset is opened by the code that reads it; a ``SceneSource`` holds only 
 (paths, bands, grid) so it can be pickled to another process and opens its own GDAL
 datasets there, one per thread.  The SAR (and the optical, when its grid differs) is put on
 the working grid by a GDAL *warped VRT*: pixels are computed window by window, never as a
-full copy, so memory stays bounded by a few windows whatever the scene size.
+full copy, so memory stays bounded by a few windows whatever the scene size.  A raster that
+already lies on the working grid (same CRS, same pixel size, origin a whole number of pixels
+away, north-up) is read directly at the shifted offsets instead: the same pixels and nodata
+as the warp gives there (checked by the tests), without its cost (measured 0.27–0.37 s of
+warping per 512 px window pair against 0.01 s read directly).
 """
 from __future__ import annotations
 
@@ -197,24 +201,31 @@ class SceneSource:
     sar_kind: str = "amplitude"
     native_pixel_m: float = 0.0
 
-    def _open(self) -> "gdal.Dataset":
+    def _open(self):
+        """This thread's ``(dataset, offset)``: the source itself and the ``(rows, cols)`` of
+        the working grid's origin in it when it lies on the grid, else a warped VRT and None."""
         cache = _thread_cache()
         key = (self.path, self.bands, self.grid, self.role)
-        ds = cache.get(key)
-        if ds is None:
-            ds = _warped(self.path, self.bands, self.grid, self.native_pixel_m)
-            cache[key] = ds
-        return ds
+        opened = cache.get(key)
+        if opened is None:
+            src = open_raster(self.path)
+            offset = aligned_offset(src, self.grid) if WARP_ALIGNED is False else None
+            opened = (src, offset) if offset is not None else \
+                (_warped(self.path, self.bands, self.grid, self.native_pixel_m), None)
+            cache[key] = opened
+        return opened
 
     def read(self, row0: int, col0: int, rows: int, cols: int) -> np.ndarray:
-        ds = self._open()
+        ds, offset = self._open()
         try:
-            stack = ds.ReadAsArray(int(col0), int(row0), int(cols), int(rows))
+            if offset is None:
+                stack = np.asarray(ds.ReadAsArray(int(col0), int(row0), int(cols), int(rows)), dtype=np.float32)
+            else:
+                stack = _read_direct(ds, self.bands, int(row0) + offset[0], int(col0) + offset[1], int(rows), int(cols))
         except RuntimeError as exc:
             raise RasterReadError(
                 f"{self.path}: reading window at row {row0}, col {col0} failed ({exc}): "
                 "the file may be truncated or corrupt") from None
-        stack = np.asarray(stack, dtype=np.float32)
         if stack.ndim == 2:
             stack = stack[None]
         if self.role == "optical":
@@ -239,6 +250,52 @@ def _thread_cache() -> dict:
 def close_thread_datasets() -> None:
     """Drop this thread's open datasets (call before a thread or process ends)."""
     _local.datasets = {}
+
+
+WARP_ALIGNED = False   # True: warp even rasters on the working grid (the previous reading, for benchmarks)
+
+
+def aligned_offset(ds: "gdal.Dataset", grid: WorkingGrid) -> Optional[Tuple[int, int]]:
+    """``(rows, cols)`` of the working grid's top-left pixel in ``ds`` when ``ds`` lies on the
+    grid (same CRS, north-up, same pixel size, origin a whole number of pixels away), else None."""
+    gt = ds.GetGeoTransform(can_return_null=True)
+    srs = ds.GetSpatialRef()
+    if gt is None or srs is None or gt[2] != 0 or gt[4] != 0 or gt[5] >= 0:
+        return None
+    px = grid.pixel_m
+    if abs(gt[1] - px) > 1e-9 * px or abs(-gt[5] - px) > 1e-9 * px:
+        return None
+    grid_srs = osr.SpatialReference()
+    grid_srs.ImportFromWkt(grid.crs_wkt)
+    if not srs.IsSame(grid_srs):
+        return None
+    dc = (grid.x0 - gt[0]) / px
+    dr = (gt[3] - grid.y0) / px
+    if abs(dc - round(dc)) > 1e-6 or abs(dr - round(dr)) > 1e-6:
+        return None
+    return int(round(dr)), int(round(dc))
+
+
+def _read_direct(ds: "gdal.Dataset", bands: Tuple[int, ...], row0: int, col0: int, rows: int,
+                 cols: int) -> np.ndarray:
+    """``(len(bands), rows, cols)`` float32 of ``ds`` at source ``(row0, col0)``; NaN outside
+    the raster and where a band's mask (its nodata value, a per-dataset mask or alpha) says
+    nodata, band by band, as GDAL's warper does it here (``tests/test_reading.py`` holds the
+    two to the same pixels)."""
+    out = np.full((len(bands), rows, cols), np.nan, dtype=np.float32)
+    r0, c0 = max(row0, 0), max(col0, 0)
+    r1, c1 = min(row0 + rows, ds.RasterYSize), min(col0 + cols, ds.RasterXSize)
+    if r1 <= r0 or c1 <= c0:
+        return out
+    h, w = r1 - r0, c1 - c0
+    vals = np.empty((len(bands), h, w), dtype=np.float32)
+    for k, b in enumerate(bands):
+        band = ds.GetRasterBand(b)
+        vals[k] = band.ReadAsArray(c0, r0, w, h)
+        if not band.GetMaskFlags() & gdal.GMF_ALL_VALID:
+            vals[k][band.GetMaskBand().ReadAsArray(c0, r0, w, h) == 0] = np.nan
+    out[:, r0 - row0:r1 - row0, c0 - col0:c1 - col0] = vals
+    return out
 
 
 def _warped(path: str, bands: Tuple[int, ...], grid: WorkingGrid, native_pixel_m: float) -> "gdal.Dataset":

@@ -38,6 +38,7 @@ from ..errors import InputError, ModelError
 from ..matchers.base import Match
 from ..matchers.common import check_pair, finish_match, input_status
 from ..matchers.kernels import zncc_surface
+from ..stages import stage
 from .contract import Contract, prepare
 from .runtime import MODEL_DIR_ENV, PROVIDERS, available, default_model_dir, model_files, open_model
 from .schedule import alphas_cumprod, ddim_step, ddim_timesteps, fixed_noise, timestep_embedding
@@ -204,7 +205,7 @@ class DcdmMatcher:
         h = t_used // self.contract.stride_px
         x_T = np.ascontiguousarray(np.broadcast_to(
             fixed_noise((self.contract.latent_ch, h, h), self.contract.schedule)[None], (b, self.contract.latent_ch, h, h)))
-        with self._run_lock:
+        with self._run_lock, stage("model"):
             image, att_raw, att_cal = self._run(tm, rf, x_T, b)
         hr = rf.shape[-1] // self.contract.stride_px
         n = hr - h + 1

@@ -98,7 +98,8 @@ def choose_variant(paths: List[Path], layout: str, precision: str) -> Tuple[List
     for variant in candidates:
         p = variant_path(paths[0], variant)
         if not p.is_file():
-            reasons.append(f"{variant}: no {p.name}")
+            if precision != "auto":
+                reasons.append(f"{variant}: no {p.name}")
             continue
         gate = read_gate(p)
         if reference_sha is None:

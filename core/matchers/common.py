@@ -7,6 +7,7 @@ from typing import Tuple
 import numpy as np
 
 from ..errors import ShapeError
+from ..stages import stage
 from .base import Match
 from .kernels import peak_confidence, peak_subpixel
 
@@ -36,6 +37,11 @@ def input_status(template: np.ndarray, reference: np.ndarray, min_valid: float =
 
 def finish_match(surface: np.ndarray, exclusion_radius_px: float, start: float) -> Match:
     """Peak, confidence and ``Match`` from a similarity ``surface`` (shared by matchers)."""
+    with stage("peaks"):
+        return _finish_match(surface, exclusion_radius_px, start)
+
+
+def _finish_match(surface: np.ndarray, exclusion_radius_px: float, start: float) -> Match:
     row, col, value = peak_subpixel(surface)
     if not np.isfinite(value):
         return Match.failed("nodata: no finite similarity", time.perf_counter() - start)

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..radiometry import normalise
+from ..stages import stage
 from .base import Match
 from .common import check_pair, finish_match, input_status
 from .kernels import gaussian_blur, zncc_surface
@@ -282,8 +283,9 @@ class DescriptorMatcher:
             return Match.failed(status, time.perf_counter() - start)
         b = min(self.border_px, (min(t.shape) - 8) // 2)
         b = max(b, 0)
-        d_t = self._describe(t)
-        d_r = self._describe(r)
+        with stage("descriptors"):
+            d_t = self._describe(t)
+            d_r = self._describe(r)
         if b:
             d_t = d_t[:, b:t.shape[0] - b, b:t.shape[1] - b]
         big = self._surface(d_t, d_r)

@@ -13,6 +13,7 @@ from typing import Tuple
 import numpy as np
 
 from ..errors import ShapeError
+from ..stages import stage
 
 try:  # pocketfft with SIMD and float32 support; numpy.fft is the same algorithm, slower
     import scipy.fft as _fft
@@ -135,6 +136,11 @@ def zncc_surface(template: np.ndarray, reference: np.ndarray) -> np.ndarray:
     reference come from running sums. ``reference.zncc_surface`` is the plain version this
     one is checked against.
     """
+    with stage("fft"):
+        return _zncc_surface(template, reference)
+
+
+def _zncc_surface(template: np.ndarray, reference: np.ndarray) -> np.ndarray:
     t = _as_stack(template, "template")
     r = _as_stack(reference, "reference")
     if t.shape[0] != r.shape[0]:
