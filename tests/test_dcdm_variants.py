@@ -1,0 +1,75 @@
+"""Faster DCDM variants run only behind a passed parity gate made for the float32 file beside them."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+onnx = pytest.importorskip("onnx", reason="onnx is needed to write variant metadata")
+
+from sarcoreg.core.dcdm.runtime import (UNROLLED_FILE, available, choose_variant, default_model_dir,  # noqa: E402
+                                        file_sha256, variant_path)
+from sarcoreg.core.errors import InputError, ModelError  # noqa: E402
+
+needs_model = pytest.mark.skipif(not available(), reason="no DCDM ONNX model installed")
+
+
+def test_verdict():
+    from sarcoreg.models.dcdm.optimize import verdict
+
+    e = [0.2] * 50 + [2.0] * 40 + [9.0] * 10
+    assert verdict([0.0] * 100, e, e)
+    assert verdict([0.0] * 99 + [0.5], e, e)                       # 99 % within 0.1 px
+    assert not verdict([0.0] * 98 + [0.5, 0.5], e, e)              # 98 %
+    assert not verdict([0.0] * 100, e, [2.0] + e[1:])              # CMR(1) lower
+    assert not verdict([0.0] * 100, e, e[:89] + [9.0] + e[90:])    # CMR(5) lower
+    assert verdict([0.0] * 100, e[:89] + [9.0] + e[90:], e)        # better is fine
+    assert not verdict([float("nan")] * 100, e, e)                 # one of the two failed everywhere
+    assert not verdict([], [], [])
+
+
+def _variant(model_dir, variant, gate):
+    src = model_dir / UNROLLED_FILE
+    m = onnx.load(str(src))
+    e = m.metadata_props.add()
+    e.key, e.value = "parity_gate", json.dumps(gate)
+    onnx.save(m, str(variant_path(src, variant)))
+
+
+@needs_model
+def test_runtime_opens_a_variant_only_when_its_gate_allows(tmp_path):
+    shutil.copyfile(default_model_dir() / UNROLLED_FILE, tmp_path / UNROLLED_FILE)
+    paths = [tmp_path / UNROLLED_FILE]
+    sha = file_sha256(paths[0])
+    assert choose_variant(paths, "unrolled", "auto") == (paths, "fp32", "")
+    _variant(tmp_path, "int8", {"passed": True, "ship": False, "reference_sha256": sha})
+    used, precision, why = choose_variant(paths, "unrolled", "auto")
+    assert precision == "fp32" and "no faster" in why
+    assert choose_variant(paths, "unrolled", "int8")[1] == "int8"          # asked for: it passed
+    _variant(tmp_path, "int8", {"passed": True, "ship": True, "reference_sha256": sha})
+    used, precision, _ = choose_variant(paths, "unrolled", "auto")
+    assert precision == "int8" and used == [variant_path(paths[0], "int8")]
+    _variant(tmp_path, "int8", {"passed": True, "ship": True, "reference_sha256": "0" * 64})
+    used, precision, why = choose_variant(paths, "unrolled", "auto")
+    assert precision == "fp32" and "stale" in why                           # made for another model
+    _variant(tmp_path, "fp16", {"passed": False, "ship": False, "reference_sha256": sha})
+    with pytest.raises(ModelError, match="fp16"):
+        choose_variant(paths, "unrolled", "fp16")
+    assert choose_variant(paths, "unrolled", "fp32") == (paths, "fp32", "")
+    with pytest.raises(InputError):
+        choose_variant(paths, "unrolled", "int4")
+
+
+@needs_model
+def test_the_matcher_reports_its_precision(tmp_path):
+    from sarcoreg.core.dcdm.matcher import DcdmMatcher
+
+    shutil.copyfile(default_model_dir() / UNROLLED_FILE, tmp_path / UNROLLED_FILE)
+    _variant(tmp_path, "fp16", {"passed": True, "ship": True, "reference_sha256": file_sha256(tmp_path / UNROLLED_FILE)})
+    m = DcdmMatcher(provider="cpu", model_dir=str(tmp_path))
+    assert m.precision == "fp16"      # the same graph under a variant's name: it opens and runs
+    rng = np.random.default_rng(0)
+    ref = rng.normal(size=(96, 96)).astype(np.float32)
+    assert isinstance(m.match(ref[16:80, 16:80].copy(), ref).status, str)
+    assert DcdmMatcher(provider="cpu", model_dir=str(tmp_path), precision="fp32").precision == "fp32"
