@@ -84,3 +84,24 @@ def test_a_half_pixel_shift_is_not_aligned(tmp_path):
     scene = prepare(opt, sar, CoregConfig(matcher="cfog", window_px=32, template_px=16))
     assert raster.aligned_offset(gdal.Open(opt), scene.grid) is not None
     assert raster.aligned_offset(gdal.Open(sar), scene.grid) is None
+
+
+def test_report_splits_the_time_by_stage(tmp_path):
+    from sarcoreg.core import stages
+    from sarcoreg.core.coregister import coregister
+
+    with stages.stage("unit-test"):
+        pass
+    before = stages.totals()
+    assert "unit-test" in before and "unit-test" not in stages.since(before)
+
+    rng = np.random.default_rng(4)
+    base = np.kron(rng.random((40, 40)), np.ones((8, 8))).astype(np.float32) * 100 + 1
+    opt = _write(tmp_path / "opt.tif", [base[:300, :300]], 500000.0, 4000000.0, 10.0)
+    sar = _write(tmp_path / "sar.tif", [base[2:302, 3:303]], 500000.0, 4000000.0, 10.0)
+    res = coregister(opt, sar, tmp_path / "out", CoregConfig(matcher="cfog", window_px=96, template_px=64,
+                                                              coarse_search=False))
+    split = res.report["timings"]["stages"]
+    for key in ("reading", "descriptors", "fft", "peaks", "outliers", "writing"):
+        assert split.get(key, 0) > 0, (key, split)
+    assert sum(split.values()) < 10 * res.report["timings"]["total_s"]

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..stages import stage
 from .kernels import _as_stack
 
 __all__ = ["normalise", "gaussian_blur", "zncc_surface", "cfog_descriptor", "mind_descriptor", "get_matcher"]
@@ -85,6 +86,11 @@ def _box_sums(x: np.ndarray, h: int, w: int) -> np.ndarray:
 
 def zncc_surface(template: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """``kernels.zncc_surface`` on full ``numpy.fft`` spectra and 2-D integral images."""
+    with stage("fft"):     # the same stage as the fast kernel, for side-by-side splits
+        return _zncc_surface(template, reference)
+
+
+def _zncc_surface(template: np.ndarray, reference: np.ndarray) -> np.ndarray:
     t = _as_stack(template, "template")
     r = _as_stack(reference, "reference")
     c, th, tw = t.shape
