@@ -73,3 +73,21 @@ def test_the_matcher_reports_its_precision(tmp_path):
     ref = rng.normal(size=(96, 96)).astype(np.float32)
     assert isinstance(m.match(ref[16:80, 16:80].copy(), ref).status, str)
     assert DcdmMatcher(provider="cpu", model_dir=str(tmp_path), precision="fp32").precision == "fp32"
+
+
+def test_gate_commands_parse():
+    from sarcoreg.core.cli import build_parser
+
+    p = build_parser()
+    a = p.parse_args(["optimize-onnx", "--variants", "int8", "--gate-samples", "5", "--model-dir", "m"])
+    assert a.variants == ["int8"] and a.gate_samples == 5 and a.model_dir == "m" and callable(a.func)
+    assert p.parse_args(["optimize-onnx"]).variants == ["int8", "fp16"]
+    assert p.parse_args(["export-onnx", "ck.pt"]).variants == []
+    assert p.parse_args(["export-onnx", "ck.pt", "--variants", "fp16"]).variants == ["fp16"]
+
+
+def test_optimize_refuses_a_folder_without_a_model(tmp_path):
+    from sarcoreg.models.dcdm.optimize import build_variants
+
+    with pytest.raises(InputError, match="no unrolled float32 graph"):
+        build_variants(str(tmp_path), str(tmp_path))
