@@ -1,4 +1,9 @@
-"""Rasters already on the working grid are read directly, with the same pixels as the warp."""
+"""Rasters on (or nearly on) the working grid are read without GDAL's warper, with its pixels.
+
+Exactly on the grid: read directly. In the grid's CRS with nearly its pixel size (e.g. a
+fractional offset, or 10.000277 m pixels on a 10.000217 m grid): GDAL's bilinear computed in
+numpy. Both must give the warp's values (to float32 round-off) and exactly its nodata.
+"""
 import numpy as np
 import pytest
 from osgeo import gdal, osr
@@ -39,6 +44,13 @@ def _reads(scene, windows):
     return out
 
 
+def _assert_same(warped, fast):
+    assert len(warped) == len(fast) > 4
+    for a, b in zip(warped, fast):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-4, equal_nan=True)
+
+
 @pytest.mark.parametrize("case", ["nodata", "mask", "offset"])
 def test_direct_reads_equal_the_warp(tmp_path, monkeypatch, case):
     rng = np.random.default_rng(3)
@@ -75,6 +87,51 @@ def test_direct_reads_equal_the_warp(tmp_path, monkeypatch, case):
     for a, b in zip(warped, direct):
         np.testing.assert_array_equal(a, b)
     assert any(np.isnan(a).any() for a in direct) and not all(np.isnan(a).all() for a in direct)
+
+
+@pytest.mark.parametrize("case", ["fraction", "pixel-size", "float-nan"])
+def test_bilinear_reads_equal_the_warp(tmp_path, monkeypatch, case):
+    rng = np.random.default_rng(7)
+    rgb = [rng.integers(0, 255, (300, 320)).astype(np.uint8) for _ in range(3)]
+    for b in rgb:
+        b[:40, :70] = 0                                      # a gap in every band
+        b[150:153, :] = 0                                    # a thin gap
+    sar = (rng.random((290, 330)) * 200 + 1).astype(np.float32)
+    sar[200:, 250:] = -1.0
+    sar[100, 100:140] = -1.0                                 # a one-pixel nodata line
+    opt_px, sar_px, dx, dy = 10.0, 10.0, 0.37, -0.61        # SAR origin moved by a fraction of a pixel
+    if case == "pixel-size":
+        sar_px, dx, dy = 10.0037, 0.0, 0.0                   # the grid takes the SAR's pixel: optical resampled
+    if case == "float-nan":
+        sar[50:55, 60:66] = np.nan                           # NaN values without being nodata: the warp decides
+    opt = _write(tmp_path / "opt.tif", rgb, 500000.0, 4000000.0, opt_px, nodata=0)
+    sar_path = _write(tmp_path / "sar.tif", [sar], 500000.0 - 200 + dx * 10, 4000000.0 + 100 + dy * 10, sar_px,
+                      nodata=-1.0)
+    scene = prepare(opt, sar_path, CoregConfig(matcher="cfog", window_px=96, template_px=64, spacing_px=40))
+    from dataclasses import replace
+
+    from sarcoreg.core.coarse import shifted_grid
+    shifted = replace(scene, sar=replace(scene.sar, grid=shifted_grid(scene.grid, 25, -30)))
+    windows = list(scene.windows)
+    monkeypatch.setattr(raster, "WARP_ALIGNED", True)
+    warped = _reads(scene, windows) + _reads(shifted, windows)
+    monkeypatch.setattr(raster, "WARP_ALIGNED", False)
+    fast = _reads(scene, windows) + _reads(shifted, windows)
+    src = gdal.Open(sar_path if case != "pixel-size" else opt)
+    assert raster._Bilinear.applies(src, (1,), scene.grid, 10.0)
+    _assert_same(warped, fast)
+    assert any(np.isnan(a).any() for a in fast) and not all(np.isnan(a).all() for a in fast)
+
+
+def test_bilinear_is_not_used_for_other_grids(tmp_path):
+    img = [np.ones((50, 50), np.float32)]
+    a = _write(tmp_path / "a.tif", img, 500000.0, 4000000.0, 10.0)
+    b = _write(tmp_path / "b.tif", img, 500000.0, 4000000.0, 10.5)           # 5 % larger pixels
+    c = _write(tmp_path / "c.tif", img, 500000.0, 4000000.0, 10.0, epsg=32634)  # another CRS
+    grid = prepare(a, a, CoregConfig(matcher="cfog", window_px=32, template_px=16)).grid
+    assert not raster._Bilinear.applies(gdal.Open(b), (1,), grid, 10.5)
+    assert not raster._Bilinear.applies(gdal.Open(c), (1,), grid, 10.0)
+    assert raster._Bilinear.applies(gdal.Open(a), (1,), grid, 10.0)
 
 
 def test_a_half_pixel_shift_is_not_aligned(tmp_path):
