@@ -140,7 +140,7 @@ def _other_pairs(root: Path) -> List[SourcePair]:
         sar_files, opt_files = sorted((root / folder).glob(sar_glob)), sorted((root / folder).glob(opt_glob))
         if sar_files and opt_files:
             out.append(SourcePair("other", "val", Pair(folder, str(opt_files[0]), str(sar_files[0]), 0.0, 0.0),
-                                  "tif_masked" if folder == "gefolki_uavsar" else "tif"))
+                                  "tif_masked"))
     return out
 
 
@@ -249,7 +249,7 @@ def load(sp: SourcePair) -> Tuple[np.ndarray, np.ndarray]:
         sar = _gdal_stack(p.sar_path)
         grey = sar.mean(axis=0)
         if kind == "tif_masked":
-            grey[(sar == 0).all(axis=0)] = np.nan      # the Pauli image's black border
+            grey[(sar == 0).all(axis=0)] = np.nan      # e.g. the Pauli image's black border
         return opt.astype(np.float32), to_db(grey, "amplitude")
     raise InputError(f"{sp.pair_id}: unknown pair kind {kind!r}")
 

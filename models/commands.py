@@ -70,6 +70,21 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_set_matching(args) -> int:
+    from ..core.errors import InputError
+    from .dcdm.export import set_matching
+
+    if not Path(args.model).is_file():
+        raise InputError(f"{args.model}: no such ONNX file: give a model written by `sarcoreg export-onnx`")
+    try:
+        matching = json.loads(Path(args.matching).read_text()) if Path(args.matching).is_file() else json.loads(args.matching)
+    except ValueError as exc:
+        raise InputError(f"--matching is neither a JSON file nor JSON ({exc}): e.g. '{{\"fuse_cfog\": 0.5}}'") from None
+    previous = set_matching(args.model, matching)
+    _echo(f"{args.model}: matching {json.dumps(previous)} -> {json.dumps(matching)}")
+    return 0
+
+
 def cmd_explain(args) -> int:
     from .dcdm.explain import explain_pair, explain_sample
 
@@ -123,6 +138,12 @@ def register(subparsers) -> None:
     e.add_argument("--matching", default=None,
                    help='surface fusion chosen on the dev pairs, JSON, e.g. \'{"fuse_cfog": 0.35, "attention_prior": 0.1}\'')
     e.set_defaults(func=cmd_export)
+
+    s = subparsers.add_parser("set-matching", help="replace the fusion settings stored with an exported model "
+                                                   "(needs onnx)")
+    s.add_argument("model", help="an ONNX file written by `sarcoreg export-onnx`")
+    s.add_argument("matching", help='JSON or a JSON file, e.g. \'{"fuse_cfog": {"192": 0.5}, "guard_px": 3}\'')
+    s.set_defaults(func=cmd_set_matching)
 
     x = subparsers.add_parser("explain", help="one PNG: template, translation, SAR window, attention "
                                               "before/after calibration, similarity map")

@@ -50,7 +50,7 @@ def test_every_kind_of_pair_loads_on_one_grid(shared_data):
         opt, sar = src.load(sp)
         assert opt.shape == sar.shape and opt.dtype == np.float32 and sar.dtype == np.float32, sp.pair_id
         assert np.isfinite(opt).mean() > 0.8 and np.isfinite(sar).mean() > 0.8, sp.pair_id
-    assert {"la", "ombria", "mat", "tif"} <= seen
+    assert {"la", "ombria", "mat", "tif", "tif_masked"} <= seen
 
 
 def test_residual_measurement_finds_a_known_move(shared_data, repo_root):
