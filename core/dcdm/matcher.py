@@ -152,8 +152,9 @@ class DcdmMatcher:
             tuned = json.loads(self.contract.raw.get("matching", "{}"))
         except ValueError:
             raise ModelError(f"{where}: metadata 'matching' is not JSON: re-export the model") from None
-        self.fuse_table = _fuse_table(tuned.get("fuse_cfog", 0.0) if fuse_cfog is None else fuse_cfog,
-                                      where)
+        # "fuse_classical" (the weight of the classical part); models before it was configurable say "fuse_cfog"
+        stored = tuned.get("fuse_classical", tuned.get("fuse_cfog", 0.0))
+        self.fuse_table = _fuse_table(stored if fuse_cfog is None else fuse_cfog, where)
         self.attention_prior = float(tuned.get("attention_prior", 0.0) if attention_prior is None else attention_prior)
         if not self.attention_prior >= 0.0:
             raise InputError(f"attention_prior {self.attention_prior} must be >= 0")

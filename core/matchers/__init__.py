@@ -26,10 +26,14 @@ from .descriptor import (CfogConfig, DescriptorMatcher, MindConfig, cfog_descrip
                          mind_descriptor, mind_reach_px)
 from .zncc import ZnccConfig, ZnccMatcher
 
-__all__ = ["Match", "Matcher", "AUTO", "DEFAULT_CLASSICAL", "get_matcher", "matcher_names", "register",
+__all__ = ["Match", "Matcher", "AUTO", "AUTO_PREFERENCE", "COARSE_MATCHER", "DEFAULT_CLASSICAL", "get_matcher", "matcher_names", "register",
            "resolve_name"]
 
-DEFAULT_CLASSICAL = "cfog"
+# The classical matcher with the best selection score on the multi-region dev split
+# (scripts/choose_on_dev.py: MIND 2.512, CFOG "square" 2.481, 9-orientation CFOG 2.34-2.44).
+DEFAULT_CLASSICAL = "mind"
+# The coarse pass (core/coarse.py) matches one big downsampled window: the fastest classical.
+COARSE_MATCHER = "cfog"
 AUTO = "auto"
 # What ``auto`` (the default of the command line, the dock and Processing) stands for: the
 # first of these that is available. The order is the evidence of the multi-region protocol
