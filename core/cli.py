@@ -147,6 +147,15 @@ def cmd_evaluate(args) -> int:
     matchers = args.matchers.split(",") if args.matchers else [m for m in matcher_names()]
     settings = tuple(tuple(int(v) for v in s.split("/")) for s in args.settings.split(","))
     fb = TerminalFeedback("evaluating")
+    if args.protocol == "sources":
+        if args.noise:
+            raise InputError("--noise applies to --protocol la: drop it or add --protocol la")
+        sources = args.sources.split(",") if args.sources else None
+        role = "val" if args.split in ("val", None) else args.split
+        scores = ev.evaluate_sources(args.data, matchers, settings=settings, n_per_source=args.samples,
+                                     seed=args.seed, role=role, sources=sources, feedback=fb)
+        print(ev.format_sources_markdown(scores))
+        return 0
     results = ev.evaluate(args.data, matchers, settings=settings, n_samples=args.samples, seed=args.seed,
                           split=args.split, noise_var=args.noise, feedback=fb)
     print(ev.format_markdown(results))
@@ -202,8 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", default=os.path.join("..", "shared", "data"), help="folder of real pairs (default ../shared/data)")
     e.add_argument("--matchers", default=None, help="comma-separated matchers (default: all)")
     e.add_argument("--settings", default="256/192,512/384", help="reference/template sizes (default 256/192,512/384)")
-    e.add_argument("--samples", type=int, default=200, help="samples per setting (default 200)")
-    e.add_argument("--split", default="val", help="pairs to use: val, train or all (default val)")
+    e.add_argument("--protocol", choices=("sources", "la"), default="sources",
+                   help="sources: per source and overall over every shared source with a usable truth "
+                        "(s1s2_la, ombria, multiearth, other; default); la: the s1s2_la pairs alone")
+    e.add_argument("--sources", default=None, help="comma-separated sources of --protocol sources (default: all)")
+    e.add_argument("--samples", type=int, default=200, help="samples per setting (per source with --protocol sources; default 200)")
+    e.add_argument("--split", default="val", help="pairs to use: val or dev with --protocol sources; val, train or all "
+                                                   "with --protocol la (default val)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--noise", type=float, default=0.0, help="Gaussian noise variance on the optical template (0-0.3)")
     e.set_defaults(func=cmd_evaluate)

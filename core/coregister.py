@@ -128,9 +128,9 @@ def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     """Run the coarse pass (``core.coarse``) and, when it applies, read SAR windows displaced."""
     if not config.coarse_search:
         return scene
-    from .matchers import DEFAULT_CLASSICAL, get_matcher
+    from .matchers import COARSE_MATCHER, get_matcher
     # whole scenes may have large gaps (mosaics, swaths): accept 15 % data, nodata is masked
-    matcher = get_matcher(DEFAULT_CLASSICAL, min_valid=0.15)
+    matcher = get_matcher(COARSE_MATCHER, min_valid=0.15)
     with stage("coarse"):
         est = coarse_pass.estimate(scene.optical, scene.sar, scene.grid, config.search_radius_px, matcher)
     log.info("coarse pass: offset (%d, %d) px, confidence %.2f, %s", est.dy_px, est.dx_px, est.confidence, est.note)

@@ -250,3 +250,79 @@ def format_markdown(results: Sequence[MatcherScore]) -> str:
             f"| {_fmt(r.cmr1, 3)} | {_fmt(r.cmr3, 3)} | {_fmt(r.cmr5, 3)} | {_fmt(r.rmse5, 2)} "
             f"| {_fmt(r.rmse_all, 2)} | {_fmt(r.median_seconds, 3)} | {_fmt(r.confidence_auc, 2)} |")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class SourceScore:
+    """A ``MatcherScore`` on one source's samples (``source == "overall"``: all pooled), with how
+    many samples the truth check left out of that source."""
+
+    source: str
+    n_removed: int
+    score: MatcherScore
+
+
+def evaluate_sources(data_root: str, matchers: Sequence[Union[str, Matcher]],
+                     settings: Sequence[Tuple[int, int]] = SETTINGS, n_per_source: int = 200, seed: int = 0,
+                     role: str = "val", sources: Optional[Sequence[str]] = None, check_truth: bool = True,
+                     feedback: Optional[Feedback] = None) -> List[SourceScore]:
+    """The multi-region protocol: ``n_per_source`` samples from each source (``core.sources``) in
+    ``role`` (``val`` to report, ``dev`` to choose), truth-checked, and every matcher scored per
+    source and over all sources pooled (``overall``, each source weighing its sample count).
+
+    Returns ``SourceScore``s ordered by setting, then matcher, then source (``overall`` last).
+    """
+    from . import sources as src
+
+    feedback = feedback or NullFeedback()
+    objs = _matchers(matchers)
+    if n_per_source < 1:
+        raise InputError(f"samples per source {n_per_source} must be at least 1")
+    chosen = tuple(sources) if sources else src.SOURCES
+    pairs = src.list_source_pairs(data_root, [role], chosen)
+    out: List[SourceScore] = []
+    for s_index, (window_px, template_px) in enumerate(settings):
+        check_cancel(feedback)
+        feedback.info(f"window {window_px} template {template_px}: drawing and checking samples")
+        groups = src.source_samples(data_root, window_px, template_px, n_per_source, seed, role, chosen,
+                                    check_truth, pairs)
+        samples = [s for g in groups for s in g.samples]
+        total = len(objs) * len(samples)
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            feedback.set_progress(100.0 * (s_index + done / max(total, 1)) / len(settings))
+            check_cancel(feedback)
+
+        for matcher in objs:
+            pred = _predict(matcher, samples, None, tick)
+            start = 0
+            for g in groups:
+                idx = range(start, start + len(g.samples))
+                start += len(g.samples)
+                out.append(SourceScore(g.source, g.n_removed, _score_subset(
+                    matcher.name, window_px, template_px, 0.0, samples, pred, idx)))
+            overall = _score_subset(matcher.name, window_px, template_px, 0.0, samples, pred, range(len(samples)))
+            out.append(SourceScore("overall", sum(g.n_removed for g in groups), overall))
+            feedback.info(f"{matcher.name} window {window_px} template {template_px}: overall CMR(5) "
+                          f"{overall.cmr5:.3f}, RMSE(all) {overall.rmse_all:.2f} px")
+    return out
+
+
+def format_sources_markdown(results: Sequence[SourceScore]) -> str:
+    """A Markdown table of ``evaluate_sources`` results, one row per setting, source and matcher."""
+    lines = [
+        "| R / T | source | matcher | n | removed by truth check | CMR(1) | CMR(3) | CMR(5) | RMSE(5) px "
+        "| RMSE(all) px | s / sample | conf. AUC (≤ 5 px) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = sorted(results, key=lambda r: (r.score.window_px, r.source == "overall", r.source, r.score.matcher))
+    for r in order:
+        s = r.score
+        lines.append(
+            f"| {s.window_px} / {s.template_px} | {r.source} | {s.matcher} | {s.n} | {r.n_removed} "
+            f"| {_fmt(s.cmr1, 3)} | {_fmt(s.cmr3, 3)} | {_fmt(s.cmr5, 3)} | {_fmt(s.rmse5, 2)} "
+            f"| {_fmt(s.rmse_all, 2)} | {_fmt(s.median_seconds, 3)} | {_fmt(s.confidence_auc, 2)} |")
+    return "\n".join(lines) + "\n"

@@ -1,6 +1,6 @@
-"""``sarcoreg train``, ``sarcoreg export-onnx``, ``sarcoreg optimize-onnx`` and ``sarcoreg explain``.
+"""``sarcoreg train``, ``export-onnx``, ``set-matching``, ``optimize-onnx`` and ``explain``.
 
-``register(subparsers)`` adds the four sub-commands to the ``sarcoreg`` command line. torch
+``register(subparsers)`` adds these sub-commands to the ``sarcoreg`` command line. torch
 is imported only when one of them runs, so the CLI works without it.
 """
 from __future__ import annotations
@@ -76,6 +76,21 @@ def cmd_export(args) -> int:
             _echo("--variants needs --layout unrolled: no variants made")
             return 2
         return _optimize(args.out, args)
+    return 0
+
+
+def cmd_set_matching(args) -> int:
+    from ..core.errors import InputError
+    from .dcdm.export import set_matching
+
+    if not Path(args.model).is_file():
+        raise InputError(f"{args.model}: no such ONNX file: give a model written by `sarcoreg export-onnx`")
+    try:
+        matching = json.loads(Path(args.matching).read_text()) if Path(args.matching).is_file() else json.loads(args.matching)
+    except ValueError as exc:
+        raise InputError(f"--matching is neither a JSON file nor JSON ({exc}): e.g. '{{\"fuse_cfog\": 0.5}}'") from None
+    previous = set_matching(args.model, matching)
+    _echo(f"{args.model}: matching {json.dumps(previous)} -> {json.dumps(matching)}")
     return 0
 
 
@@ -161,6 +176,12 @@ def register(subparsers) -> None:
                    help='surface fusion chosen on the dev pairs, JSON, e.g. \'{"fuse_cfog": 0.35, "attention_prior": 0.1}\'')
     _gate_options(e, default_data, [])
     e.set_defaults(func=cmd_export)
+
+    s = subparsers.add_parser("set-matching", help="replace the fusion settings stored with an exported model "
+                                                   "(needs onnx)")
+    s.add_argument("model", help="an ONNX file written by `sarcoreg export-onnx`")
+    s.add_argument("matching", help='JSON or a JSON file, e.g. \'{"fuse_cfog": {"192": 0.5}, "guard_px": 3}\'')
+    s.set_defaults(func=cmd_set_matching)
 
     o = subparsers.add_parser("optimize-onnx", help="build int8 / fp16 variants of the ONNX model, each kept "
                                                     "only if it passes the parity gate on real val samples")

@@ -31,58 +31,23 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sarcoreg.core.evaluate import format_markdown, score_samples_by_pair  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
-from sarcoreg.core.radiometry import to_db  # noqa: E402
-from sarcoreg.core.samples import Pair, cut_sample, sample_specs  # noqa: E402
-
-# which image of each hetero_cd dataset is the SAR (looked at: speckle, one grey channel)
-HETERO_SAR = {"dataset#2": "image_t2", "dataset#4": "image_t1", "dataset#5": "image_t1", "dataset#6": "image_t2"}
-
+from sarcoreg.core.samples import cut_sample, sample_specs  # noqa: E402
+from sarcoreg.core.sources import list_source_pairs, load  # noqa: E402
 
 def load_pairs(data: Path):
-    """``[(Pair, optical_grey, sar_db)]`` of the held-out pairs that exist under ``data``."""
-    from osgeo import gdal
+    """``[(Pair, optical_grey, sar_db)]`` of the held-out pairs that exist under ``data``
+    (the ``other`` source of ``core.sources``, read by its one loader)."""
+    from sarcoreg.core.errors import InputError
 
-    out = []
-    het = data / "hetero_cd"
-    if het.is_dir():
-        from scipy.io import loadmat
-        for name, sar_key in HETERO_SAR.items():
-            f = het / f"{name}.mat"
-            if not f.is_file():
-                continue
-            d = loadmat(str(f))
-            opt_key = "image_t2" if sar_key == "image_t1" else "image_t1"
-            opt = d[opt_key].astype(np.float32).mean(axis=2)
-            sar = to_db(d[sar_key].astype(np.float32).mean(axis=2), "amplitude")
-            out.append((Pair(f"hetero_cd/{name}", str(f), str(f), 0.0, 0.0), opt, sar))
-    cv = data / "cfog_visible1"
-    if cv.is_dir():
-        cps = np.loadtxt(cv / "visibleToSAR1_CP.txt")   # x_ref y_ref x_sen y_sen
-        dy, dx = float(np.mean(cps[:, 3] - cps[:, 1])), float(np.mean(cps[:, 2] - cps[:, 0]))
-        opt = gdal.Open(str(cv / "visible1_ref.tif")).ReadAsArray().astype(np.float32)
-        sar = gdal.Open(str(cv / "SAR1_sen.tif")).ReadAsArray().astype(np.float32)
-        opt = opt.mean(axis=0) if opt.ndim == 3 else opt
-        sar = sar.mean(axis=0) if sar.ndim == 3 else sar
-        out.append((Pair("cfog_visible1", str(cv), str(cv), dy, dx), opt, to_db(sar, "amplitude")))
-    for folder, sar_glob, opt_glob in (("gefolki_uavsar", "*_radar.tif", "*_optique.tif"),
-                                       ("gefolki_s1s2", "S1_*.tif", "S2_*.tif")):
-        sar_files, opt_files = sorted((data / folder).glob(sar_glob)), sorted((data / folder).glob(opt_glob))
-        if not (sar_files and opt_files):
-            continue
-        sar = gdal.Open(str(sar_files[0])).ReadAsArray().astype(np.float32)
-        opt = gdal.Open(str(opt_files[0])).ReadAsArray().astype(np.float32)
-        sar = sar.reshape(-1, *sar.shape[-2:])
-        sar_grey = sar.mean(axis=0)
-        sar_grey[(sar == 0).all(axis=0)] = np.nan          # the Pauli image's black border
-        opt = opt.mean(axis=0) if opt.ndim == 3 else opt
-        out.append((Pair(folder, str(sar_files[0]), str(opt_files[0]), 0.0, 0.0), opt, to_db(sar_grey, "amplitude")))
-    return out
+    try:
+        pairs = list_source_pairs(str(data), roles=("val",), sources=("other",))
+    except InputError:
+        return []
+    return [(sp.pair, *load(sp)) for sp in pairs]
 
 
 def main(argv=None) -> int:

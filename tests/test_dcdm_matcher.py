@@ -175,3 +175,27 @@ def test_fusion_weight_per_template_size():
         DcdmMatcher(provider="cpu", fuse_cfog={"192": 1.5})
     with pytest.raises(ModelError):
         DcdmMatcher(provider="cpu", fuse_cfog={"a": 0.5})
+
+
+@needs_model
+@pytest.mark.shared_data
+def test_guard_keeps_the_classical_answer_where_fusion_moves_away(shared_data):
+    """With the guard on, every answer is the fused peak within ``guard_px`` of the classical
+    peak, or the classical answer itself with half its confidence and a note."""
+    from sarcoreg.core.sources import source_samples
+
+    groups = source_samples(str(shared_data), 256, 192, 8, seed=5, role="dev", sources=("ombria",),
+                            check_truth=False)
+    cfog = get_matcher("cfog")
+    free = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, classical="cfog", classical_options={})
+    guarded = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=1.0, classical="cfog", classical_options={})
+    replaced = 0
+    for s in groups[0].samples:
+        c, f, g = (m.match(s.template, s.reference) for m in (cfog, free, guarded))
+        if np.hypot(f.row - c.row, f.col - c.col) > 1.0:
+            replaced += 1
+            assert (g.row, g.col) == (c.row, c.col) and g.confidence == pytest.approx(0.5 * c.confidence)
+            assert g.note.startswith("guard:") and g.translated is not None
+        else:
+            assert (g.row, g.col) == (f.row, f.col) and g.note == ""
+    assert replaced >= 1, "the translation alone never left the CFOG peak by 1 px: the test proves nothing"

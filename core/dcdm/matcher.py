@@ -119,13 +119,21 @@ class DcdmMatcher:
     ``exclusion_radius_px``: radius around the peak ignored when looking for a rival peak.
     ``batch_size``: windows translated per ONNX Runtime call by ``match_many`` (default
     ``GPU_BATCH`` on CUDA, 1 on the CPU, where batching measured no gain).
+    ``classical`` / ``classical_options``: the classical matcher whose surface is fused
+    (default: the model's metadata ``matching.classical``, else ``cfog`` as registered).
+    ``guard_px``: when the fused peak lies farther than this from the classical part's own
+    peak, the classical answer is kept with half its confidence and a ``note`` (the window is
+    flagged, not hidden), so fusion cannot add gross errors the classical part does not make
+    (default: the model's metadata ``matching.guard_px``, else 0 = off).
     """
 
     name = "dcdm"
 
     def __init__(self, provider: str = "auto", model_dir: Optional[str] = None, threads: Optional[int] = None,
                  fuse_cfog: Optional[float] = None, attention_prior: Optional[float] = None,
-                 exclusion_radius_px: float = 4.0, batch_size: Optional[int] = None, precision: str = "auto"):
+                 exclusion_radius_px: float = 4.0, batch_size: Optional[int] = None,
+                 classical: Optional[str] = None, classical_options: Optional[dict] = None,
+                 guard_px: Optional[float] = None, precision: str = "auto"):
         model = open_model(model_dir, provider, threads, precision)
         self.precision = model.precision            # graph file opened: fp32, or a gated int8/fp16 variant
         self.precision_note = model.precision_note
@@ -149,12 +157,21 @@ class DcdmMatcher:
             tuned = json.loads(self.contract.raw.get("matching", "{}"))
         except ValueError:
             raise ModelError(f"{where}: metadata 'matching' is not JSON: re-export the model") from None
-        self.fuse_table = _fuse_table(tuned.get("fuse_cfog", 0.0) if fuse_cfog is None else fuse_cfog,
-                                      where)
+        # "fuse_classical" (the weight of the classical part); models before it was configurable say "fuse_cfog"
+        stored = tuned.get("fuse_classical", tuned.get("fuse_cfog", 0.0))
+        self.fuse_table = _fuse_table(stored if fuse_cfog is None else fuse_cfog, where)
         self.attention_prior = float(tuned.get("attention_prior", 0.0) if attention_prior is None else attention_prior)
         if not self.attention_prior >= 0.0:
             raise InputError(f"attention_prior {self.attention_prior} must be >= 0")
         self.exclusion_radius_px = float(exclusion_radius_px)
+        # the classical part of the fused surface and the guard, chosen on the dev split
+        # (scripts/choose_on_dev.py) and stored with the model; older models: shipped CFOG, no guard
+        part = tuned.get("classical") or {}
+        self.classical = str(classical or part.get("matcher", "cfog"))
+        self.classical_options = dict(part.get("options", {}) if classical_options is None else classical_options)
+        self.guard_px = float(tuned.get("guard_px", 0.0) if guard_px is None else guard_px)
+        if not self.guard_px >= 0.0:
+            raise InputError(f"guard_px {self.guard_px} must be >= 0 (0: off)")
         s = self.contract.schedule
         self._abar = alphas_cumprod(s)
         self._steps = ddim_timesteps(s)
@@ -277,20 +294,32 @@ class DcdmMatcher:
         n_out = r.shape[0] - t.shape[0] + 1
         surface = zncc_surface(translated, ref_prepared)[:n_out, :n_out]
         w = self.fuse_weight(t.shape[0])
+        classical = self._classical_match(t, r) if (w > 0 or self.guard_px > 0) else None
         if w > 0:
-            surface = (1 - w) * surface + w * self._cfog_surface(t, r)
+            surface = (1 - w) * surface + w * self._classical_surface(classical, t, r)
         if self.attention_prior > 0:
             surface = surface + self.attention_prior * displacement_prior(tr, n_out)
         m = finish_match(surface.astype(np.float32), self.exclusion_radius_px, start)
+        if self.guard_px > 0 and classical is not None and classical.ok and m.ok:
+            apart = float(np.hypot(m.row - classical.row, m.col - classical.col))
+            if apart > self.guard_px:
+                # the translation pulled the peak away from where the classical part is sure:
+                # keep the classical answer, and halve the confidence so the window is flagged
+                m = dataclasses.replace(
+                    classical, confidence=0.5 * classical.confidence,
+                    note=f"guard: learned and {self.classical} peaks {apart:.1f} px apart; {self.classical} kept")
         full = np.full(t.shape, np.nan, dtype=np.float32)
         full[:t_used, :t_used] = tr.image
         return dataclasses.replace(m, translated=full, seconds=time.perf_counter() - start)
 
-    def _cfog_surface(self, template: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    def _classical_match(self, template: np.ndarray, reference: np.ndarray) -> Match:
         if self._cfog is None:
             from ..matchers import get_matcher
-            self._cfog = get_matcher("cfog")
-        m = self._cfog.match(template, reference)
+            self._cfog = get_matcher(self.classical, **self.classical_options)
+        return self._cfog.match(template, reference)
+
+    @staticmethod
+    def _classical_surface(m: Match, template: np.ndarray, reference: np.ndarray) -> np.ndarray:
         if m.similarity is None:
             return np.zeros((reference.shape[0] - template.shape[0] + 1,) * 2, dtype=np.float32)
         return np.nan_to_num(m.similarity, nan=0.0)

@@ -26,11 +26,20 @@ from .descriptor import (CfogConfig, DescriptorMatcher, MindConfig, cfog_descrip
                          mind_descriptor, mind_reach_px)
 from .zncc import ZnccConfig, ZnccMatcher
 
-__all__ = ["Match", "Matcher", "AUTO", "DEFAULT_CLASSICAL", "get_matcher", "matcher_names", "register",
+__all__ = ["Match", "Matcher", "AUTO", "AUTO_PREFERENCE", "COARSE_MATCHER", "DEFAULT_CLASSICAL", "get_matcher", "matcher_names", "register",
            "resolve_name"]
 
-DEFAULT_CLASSICAL = "cfog"
-AUTO = "auto"   # dcdm when it is available, else DEFAULT_CLASSICAL
+# The classical matcher with the best selection score on the multi-region dev split
+# (scripts/choose_on_dev.py: MIND 2.512, CFOG "square" 2.481, 9-orientation CFOG 2.34-2.44).
+DEFAULT_CLASSICAL = "mind"
+# The coarse pass (core/coarse.py) matches one big downsampled window: the fastest classical.
+COARSE_MATCHER = "cfog"
+AUTO = "auto"
+# What ``auto`` (the default of the command line, the dock and Processing) stands for: the
+# first of these that is available. The order is the evidence of the multi-region protocol
+# (chosen on the dev split with scripts/choose_on_dev.py, reported on the validation with
+# `sarcoreg evaluate`; see docs/benchmarks.md and models/MODEL_CARD.md).
+AUTO_PREFERENCE = ("dcdm", DEFAULT_CLASSICAL)
 
 Factory = Callable[..., Matcher]
 _REGISTRY: Dict[str, Union[Factory, str]] = {}
@@ -120,10 +129,11 @@ def _resolve(spec: str) -> Factory:
 
 
 def resolve_name(name: str) -> str:
-    """``auto`` → ``dcdm`` when ``matcher_names()`` lists it, else ``DEFAULT_CLASSICAL``; other names unchanged."""
+    """``auto`` → the first of ``AUTO_PREFERENCE`` that ``matcher_names()`` lists; other names unchanged."""
     if name != AUTO:
         return name
-    return "dcdm" if "dcdm" in matcher_names() else DEFAULT_CLASSICAL
+    names = matcher_names()
+    return next((n for n in AUTO_PREFERENCE if n in names), DEFAULT_CLASSICAL)
 
 
 def get_matcher(name: str, **options) -> Matcher:

@@ -34,6 +34,9 @@ class Match:
     # Optional picture of what the matcher compared (e.g. the SAR-like translation of the
     # template for a learned matcher); same shape as the template.
     translated: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    # Why the answer deserves a second look even though it is "ok" (empty when nothing to say),
+    # e.g. a learned matcher that disagreed with its classical part and kept the classical answer.
+    note: str = ""
 
     @property
     def ok(self) -> bool:

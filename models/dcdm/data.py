@@ -38,6 +38,8 @@ import numpy as np
 
 from ...core.dcdm.contract import prepare
 from ...core.samples import DATASET_DIR, Pair, list_pairs, load_pair, split_of
+from ...core.sources import SourcePair
+from ...core.sources import load as load_source
 
 log = logging.getLogger("sarcoreg.models.data")
 
@@ -116,17 +118,41 @@ def _warp(img: np.ndarray, angle_rad: float, scale: float, out_px: int) -> np.nd
                             mode="reflect").astype(np.float32)
 
 
-class PairBank:
-    """The pixels of some pairs in memory and a seeded sampler of training crops."""
+def _source_of(p) -> str:
+    """The source a pair is drawn for (``s1s2_la``, ``ombria``, or the first folder of its id)."""
+    if isinstance(p, SourcePair):
+        return p.source
+    return DATASET_DIR if DATASET_DIR in Path(p.optical_path).parts else p.pair_id.split("/")[0]
 
-    def __init__(self, pairs: Sequence[Pair], augment: Optional[Augment] = None, seed: int = 0):
-        self.pairs = list(pairs)
-        self.images = []
-        for p in self.pairs:
-            opt, sar = load_pair(p)
+
+class PairBank:
+    """The pixels of some pairs in memory and a seeded sampler of training crops.
+
+    ``pairs``: ``Pair``s of ``find_pairs`` or ``core.sources.SourcePair``s (read with
+    ``core.sources.load``). Each source (``s1s2_la``, ``ombria``, a folder of image pairs)
+    is drawn equally often, and a pair within its source uniformly, so that many small
+    pairs of one source do not crowd out a few large ones of another.
+    """
+
+    def __init__(self, pairs: Sequence, augment: Optional[Augment] = None, seed: int = 0):
+        self.pairs, self.images, sources = [], [], []
+        for p in pairs:
+            if isinstance(p, SourcePair):
+                opt, sar = load_source(p)
+                self.pairs.append(p.pair)
+            else:
+                opt, sar = load_pair(p)
+                self.pairs.append(p)
             self.images.append((opt, sar))
+            sources.append(_source_of(p))
+        counts = {k: sources.count(k) for k in set(sources)}
+        w = np.array([1.0 / (counts[k] * len(counts)) for k in sources]) if sources else np.ones(0)
+        self.weights = w / w.sum() if w.size else w
         self.augment = augment or Augment()
         self.rng = np.random.default_rng(seed)
+
+    def _pick(self) -> int:
+        return int(self.rng.choice(len(self.pairs), p=self.weights))
 
     def sample(self, window_px: int, template_px: int, augment: bool = True):
         """One training sample: ``(template, reference, sar_template, true_row, true_col)``.
@@ -140,7 +166,7 @@ class PairBank:
         rng, aug = self.rng, self.augment
         margin = int(np.ceil(T * 0.08)) + 2
         for _ in range(100):
-            k = int(rng.integers(len(self.pairs)))
+            k = self._pick()
             pair, (opt, sar) = self.pairs[k], self.images[k]
             H, W = sar.shape
             iy, ix = int(round(pair.residual_dy_px)), int(round(pair.residual_dx_px))
@@ -200,7 +226,7 @@ class PairBank:
         """``n`` single-image crops (half SAR, half optical), ``prepare``d, ``(n, 1, P, P)``."""
         out = []
         for i in range(n):
-            k = int(self.rng.integers(len(self.pairs)))
+            k = self._pick()
             img = self.images[k][1 if i % 2 == 0 else 0]
             H, W = img.shape
             r = int(self.rng.integers(0, H - crop_px + 1))
@@ -209,14 +235,14 @@ class PairBank:
         return np.stack(out)[:, None]
 
 
-def describe(pairs: Sequence[Pair]) -> str:
+def describe(pairs: Sequence) -> str:
     """A one-line summary of ``pairs`` for the model card and the ONNX metadata."""
     groups: dict = {}
     for p in pairs:
-        key = p.pair_id.split("/")[0]
+        key = p.source if isinstance(p, SourcePair) else p.pair_id.split("/")[0]
         groups[key] = groups.get(key, 0) + 1
     return ", ".join(f"{k}: {v} pairs" for k, v in sorted(groups.items()))
 
 
-def pair_ids_json(pairs: Sequence[Pair]) -> str:
+def pair_ids_json(pairs: Sequence) -> str:
     return json.dumps(sorted(p.pair_id for p in pairs))

@@ -11,6 +11,7 @@ with two threads (one ONNX Runtime call instead of seven, and the step constants
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -160,3 +161,26 @@ def reference_translation(model: Dcdm, template: np.ndarray, reference: np.ndarr
         tr = translate(model, torch.from_numpy(prepare(template))[None, None],
                        torch.from_numpy(prepare(reference))[None, None])
     return tr.image[0, 0].numpy(), tr.att_raw[0].numpy(), tr.att_cal[0].numpy()
+
+
+def set_matching(onnx_path: str, matching: Dict) -> Dict:
+    """Replace the ``matching`` metadata of an exported model (fusion weight per template size,
+    classical part, guard: what ``scripts/choose_on_dev.py`` chose on the dev split) without
+    touching its graph; written through a temporary file. Returns the previous value."""
+    import onnx
+
+    path = Path(onnx_path)
+    proto = onnx.load(str(path))
+    previous = {}
+    for entry in proto.metadata_props:
+        if entry.key == "matching":
+            previous = json.loads(entry.value or "{}")
+            entry.value = json.dumps(matching)
+            break
+    else:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = "matching", json.dumps(matching)
+    tmp = path.with_name("." + path.name + ".tmp")
+    onnx.save(proto, str(tmp))
+    os.replace(tmp, path)
+    return previous

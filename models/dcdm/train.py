@@ -33,7 +33,9 @@ import torch.nn.functional as F
 
 from ...core.dcdm.schedule import ScheduleConfig, alphas_cumprod, q_sample, timestep_embedding
 from ...core.matchers.kernels import peak_subpixel, zncc_surface
+from ...core.errors import InputError
 from ...core.samples import split_of
+from ...core.sources import list_source_pairs
 from .config import PRESETS, DcdmConfig, TrainConfig
 from .data import PairBank, describe, find_pairs
 from .losses import matching_loss, spc_loss, ssim, zncc_torch
@@ -136,6 +138,13 @@ def train(data_root: str, out_dir: str, preset: str = "cpu", tcfg: TrainConfig =
 
     pairs = find_pairs(data_root, "train")
     train_pairs, dev_pairs = split_train_dev(pairs)
+    # the other sources with a measured truth (core.sources): OMBRIA's train and dev parts;
+    # its upstream test folder is validation and never read here
+    try:
+        train_pairs += list_source_pairs(data_root, ["train"], ["ombria"])
+        dev_pairs += list_source_pairs(data_root, ["dev"], ["ombria"])
+    except InputError:
+        pass
     log(f"train pairs: {len(train_pairs)} ({describe(train_pairs)}); dev pairs: {len(dev_pairs)}")
     bank = PairBank(train_pairs, seed=tcfg.seed + state["step"] + 7 * state["ae_step"])
     dev_bank = PairBank(dev_pairs, seed=1234)

@@ -1,0 +1,183 @@
+"""Choose the classical matcher's settings and the learned matcher's fusion on the *dev* split
+(never on ``val``), from one run of every candidate on the same samples.
+
+    python scripts/choose_on_dev.py --samples 150 --out build/dev_choice.json
+
+Dev samples: ``core.sources`` role ``dev`` (``s1s2_la`` dev pairs, OMBRIA's dev part of its
+upstream ``train`` folder, the MultiEarth forest pair), truth-checked, at 256/192 and 512/384.
+Every candidate's similarity surface is computed once per sample, then:
+
+1. classical candidates (CFOG ``square`` / 9-orientation ``abs`` with several smoothings and
+   normalisations, MIND) are ranked by the *selection score*: the mean over both settings of
+   CMR(1) + CMR(3) + CMR(5) − RMSE(all) / 10 (gross errors count), speed printed beside it;
+2. the translation's ZNCC surface (the model alone, no fusion) is scored;
+3. fusion ``(1 − w) · translation + w · classical`` with the chosen classical part, for w in
+   0 … 1, each with and without the *guard* (where the fused peak lies more than
+   ``--guard-px`` from the classical peak, take the classical answer and halve the
+   confidence, so the window is flagged, not hidden): per template size the best w whose
+   RMSE(all) is not above the classical part's, preferring the guard when scores tie.
+
+Prints Markdown tables and writes the choice as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from sarcoreg.core.evaluate import score  # noqa: E402
+from sarcoreg.core.matchers import get_matcher  # noqa: E402
+from sarcoreg.core.matchers.common import finish_match  # noqa: E402
+from sarcoreg.core.sources import source_samples  # noqa: E402
+
+CLASSICAL = {
+    "cfog square (shipped)": ("cfog", dict(projection="square")),
+    "cfog abs9 textbook": ("cfog", dict(projection="abs", n_orientations=9, presmooth_px=0.0, sigma_px=0.8,
+                                        norm_floor=0.0)),
+    "cfog abs9 σ0.8 floor1": ("cfog", dict(projection="abs", n_orientations=9, presmooth_px=0.0, sigma_px=0.8,
+                                           norm_floor=1.0)),
+    "cfog abs9 pre0.7 σ1 floor1": ("cfog", dict(projection="abs", n_orientations=9)),
+    "cfog abs9 σ1.5": ("cfog", dict(projection="abs", n_orientations=9, presmooth_px=0.0, sigma_px=1.5,
+                                    norm_floor=0.0)),
+    "cfog square pre0 σ0.8 floor0": ("cfog", dict(projection="square", presmooth_px=0.0, sigma_px=0.8,
+                                                  norm_floor=0.0)),
+    "mind": ("mind", {}),
+}
+WEIGHTS = np.round(np.linspace(0, 1, 11), 2)
+
+
+def selection_score(scores) -> float:
+    return float(np.mean([s.cmr1 + s.cmr3 + s.cmr5 - s.rmse_all / 10.0 for s in scores]))
+
+
+def score_surfaces(name, R, T, samples, surfaces, confidences=None):
+    rows, cols, ok, conf = [], [], [], []
+    for k, s in enumerate(surfaces):
+        m = finish_match(s, 4.0, time.perf_counter())
+        rows.append(m.row)
+        cols.append(m.col)
+        ok.append(m.ok)
+        conf.append(m.confidence if confidences is None else confidences[k])
+    return score(name, R, T, 0.0, rows, cols, [x.true_row for x in samples], [x.true_col for x in samples],
+                 ok, conf, [0.0] * len(samples)), np.array(rows), np.array(cols), np.array(ok)
+
+
+def guarded(name, R, T, samples, fused, classical, guard_px):
+    rows, cols, ok, conf = [], [], [], []
+    for f, c in zip(fused, classical):
+        mf = finish_match(f, 4.0, time.perf_counter())
+        mc = finish_match(c, 4.0, time.perf_counter())
+        if mf.ok and mc.ok and np.hypot(mf.row - mc.row, mf.col - mc.col) > guard_px:
+            rows.append(mc.row), cols.append(mc.col), ok.append(True), conf.append(0.5 * mc.confidence)
+        else:
+            rows.append(mf.row), cols.append(mf.col), ok.append(mf.ok), conf.append(mf.confidence)
+    return score(name, R, T, 0.0, rows, cols, [x.true_row for x in samples], [x.true_col for x in samples],
+                 ok, conf, [0.0] * len(samples))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
+    ap.add_argument("--samples", type=int, default=150, help="per source and setting")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--role", default="dev", help="dev (to choose) or val (to report only)")
+    ap.add_argument("--guard-px", type=float, default=3.0)
+    ap.add_argument("--out", default="build/dev_choice.json")
+    ap.add_argument("--no-dcdm", action="store_true")
+    a = ap.parse_args(argv)
+    settings = ((256, 192), (512, 384))
+    data = {}
+    for R, T in settings:
+        groups = source_samples(a.data, R, T, a.samples, a.seed, a.role)
+        samples = [s for g in groups for s in g.samples]
+        print(f"{R}/{T}: " + ", ".join(f"{g.source} {len(g.samples)} (truth check removed {g.n_removed})"
+                                        for g in groups), file=sys.stderr)
+        surf, secs = {}, {}
+        cands = dict(CLASSICAL)
+        if not a.no_dcdm:
+            cands["translation (dcdm, no fusion)"] = ("dcdm", dict(fuse_cfog=0.0))
+        for label, (name, opts) in cands.items():
+            m = get_matcher(name, **opts)
+            out, t = [], []
+            for s in samples:
+                start = time.perf_counter()
+                res = m.match(s.template, s.reference)
+                t.append(time.perf_counter() - start)
+                n = R - T + 1
+                sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
+                out.append(np.nan_to_num(sim.astype(np.float32), nan=-1.0))
+            surf[label], secs[label] = out, float(np.median(t))
+            print(f"  {label}: {secs[label]:.3f} s / sample", file=sys.stderr)
+        data[(R, T)] = (groups, samples, surf, secs)
+
+    choice = {"role": a.role, "samples_per_source": a.samples, "seed": a.seed}
+    print("\n## Classical candidates (dev)\n")
+    print("| candidate | 256/192 CMR(1) / CMR(5) / RMSE(all) | 512/384 CMR(1) / CMR(5) / RMSE(all) | s / sample 256, 512 | selection score |")
+    print("|---|---|---|---|---|")
+    ranked = []
+    for label in CLASSICAL:
+        sc = [score_surfaces(label, R, T, data[(R, T)][1], data[(R, T)][2][label])[0] for R, T in settings]
+        ranked.append((selection_score(sc), label, sc))
+        print(f"| {label} | " + " | ".join(f"{s.cmr1:.3f} / {s.cmr5:.3f} / {s.rmse_all:.2f}" for s in sc)
+              + f" | {data[settings[0]][3][label]:.3f}, {data[settings[1]][3][label]:.3f} | {selection_score(sc):.3f} |")
+    ranked.sort(key=lambda t: -t[0])
+    best_classical = ranked[0][1]
+    choice["classical"] = {"label": best_classical, "matcher": CLASSICAL[best_classical][0],
+                           "options": CLASSICAL[best_classical][1],
+                           "scores": {lab: round(v, 4) for v, lab, _ in ranked}}
+    print(f"\nchosen classical: {best_classical}")
+    if a.no_dcdm:
+        _write(a.out, choice)
+        return 0
+
+    print("\n## Translation alone and fusion with the chosen classical part (dev)\n")
+    print("| R / T | w (classical) | guard | CMR(1) | CMR(3) | CMR(5) | RMSE(all) | conf. AUC |")
+    print("|---|---|---|---|---|---|---|---|")
+    fusion = {}
+    for R, T in settings:
+        _, samples, surf, _ = data[(R, T)]
+        tr, cl = surf["translation (dcdm, no fusion)"], surf[best_classical]
+        base = score_surfaces("classical", R, T, samples, cl)[0]
+        best = None
+        for w in WEIGHTS:
+            fused = [(1 - w) * a_ + w * b_ for a_, b_ in zip(tr, cl)]
+            plain = score_surfaces("fused", R, T, samples, fused)[0]
+            guard = guarded("fused+guard", R, T, samples, fused, cl, a.guard_px)
+            for g, s in (("no", plain), ("yes", guard)):
+                print(f"| {R} / {T} | {w:.1f} | {g} | {s.cmr1:.3f} | {s.cmr3:.3f} | {s.cmr5:.3f} | {s.rmse_all:.2f} "
+                      f"| {s.confidence_auc:.2f} |")
+                key = (s.cmr1 + s.cmr3 + s.cmr5 - s.rmse_all / 10.0, g == "yes")
+                if s.rmse_all <= base.rmse_all + 1e-9 and (best is None or key > best[0]):
+                    best = (key, float(w), g == "yes", s)
+        if best is None:
+            best = ((0, True), 1.0, True, base)
+        fusion[str(T)] = {"weight": best[1], "guard": best[2], "cmr1": round(best[3].cmr1, 4),
+                          "cmr5": round(best[3].cmr5, 4), "rmse_all": round(best[3].rmse_all, 3),
+                          "classical_rmse_all": round(base.rmse_all, 3)}
+        print(f"| {R} / {T} | classical alone | – | {base.cmr1:.3f} | {base.cmr3:.3f} | {base.cmr5:.3f} "
+              f"| {base.rmse_all:.2f} | {base.confidence_auc:.2f} |")
+    choice["fusion"] = fusion
+    choice["guard_px"] = a.guard_px
+    print("\nchosen fusion:", json.dumps(fusion))
+    _write(a.out, choice)
+    return 0
+
+
+def _write(path, obj):
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name("." + p.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2))
+    os.replace(tmp, p)
+    print(f"wrote {p}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
