@@ -237,12 +237,22 @@ def mind_descriptor(image: np.ndarray, config: MindConfig = MindConfig()) -> np.
     if config.presmooth_px > 0:
         x = gaussian_blur(x, config.presmooth_px)
     offsets = _mind_offsets(config)
-    diffs = np.stack([(x - _shifted(x, dr, dc)) ** 2 for dr, dc in offsets])
+    d = config.distance_px
+    edge = np.pad(x, d, mode="edge")        # edge pixels repeated outside, as ``_shifted``
+    h, w = x.shape
+    diffs = np.empty((len(offsets), h, w), dtype=np.float32)
+    for k, (dr, dc) in enumerate(offsets):
+        np.subtract(x, edge[d + dr:d + dr + h, d + dc:d + dc + w], out=diffs[k])
+        np.square(diffs[k], out=diffs[k])
     dist = gaussian_blur(diffs, config.sigma_px)
     var = dist.mean(axis=0)
     floor = config.var_floor * float(var.mean()) + 1e-12
     var = np.clip(var, floor, None)
-    desc = np.exp(-(dist - dist.min(axis=0)[None]) / var[None])
+    # exp(-(dist - min) / var), in place
+    dist -= dist.min(axis=0)[None]
+    dist /= var[None]
+    np.negative(dist, out=dist)
+    desc = np.exp(dist, out=dist)
     if config.post_sigma_px > 0:
         desc = gaussian_blur(desc, config.post_sigma_px)
     return _invalidate(desc.astype(np.float32, copy=False), invalid, mind_reach_px(config))

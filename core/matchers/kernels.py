@@ -314,9 +314,18 @@ def _filter_axis(x: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
     ("symmetric") borders: pairs of mirrored taps are added before they are weighted."""
     radius = weights.size // 2
     n = x.shape[axis]
-    pad = [(0, 0)] * x.ndim
-    pad[axis] = (radius, radius)
-    p = np.pad(x, pad, mode="symmetric")
+    if radius <= n:     # mirrored ("symmetric") padding by slices: np.pad costs more than the copy
+        shape = list(x.shape)
+        shape[axis] = n + 2 * radius
+        p = np.empty(shape, dtype=x.dtype)
+        sl = lambda a, b, step=None: (slice(None),) * axis + (slice(a, b, step),)  # noqa: E731
+        p[sl(radius, radius + n)] = x
+        p[sl(0, radius)] = x[sl(radius - 1, None, -1)]
+        p[sl(radius + n, None)] = x[sl(n - 1, n - radius - 1 if n > radius else None, -1)]
+    else:
+        pad = [(0, 0)] * x.ndim
+        pad[axis] = (radius, radius)
+        p = np.pad(x, pad, mode="symmetric")
 
     def part(start: int) -> np.ndarray:
         index = [slice(None)] * x.ndim
