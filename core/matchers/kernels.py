@@ -131,9 +131,9 @@ def zncc_surface(template: np.ndarray, reference: np.ndarray) -> np.ndarray:
     ``numpy.fft``): the products in float32 when the template has no NaN and every reference
     window holds at least 1e-4 of the reference's energy (the surface then agrees with float64
     to ~1e-5, measured ~1e-7 on real windows), else in float64. The FFT size is the reference
-    size rounded up to a 2·3·5-smooth length, the channels are summed in the frequency domain (one inverse FFT), and only the
-    wrap-free part of the circular correlation is transformed back. The window sums of the
-    reference come from running sums. ``reference.zncc_surface`` is the plain version this
+    size rounded up to a 2·3·5-smooth length, the channels are summed in the frequency domain
+    (one inverse FFT), and only the wrap-free part of the circular correlation is transformed
+    back. The window sums of the reference come from running sums. ``reference.zncc_surface`` is the plain version this
     one is checked against.
     """
     with stage("fft"):
