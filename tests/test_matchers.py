@@ -40,13 +40,21 @@ def test_registry_lists_builtins_and_default():
         assert isinstance(m, Matcher) and m.name == name
 
 
-def test_auto_resolves_to_an_available_matcher():
-    from sarcoreg.core.matchers import resolve_name
+def test_auto_resolves_to_the_first_available_matcher_of_the_evidence():
+    from sarcoreg.core.matchers import AUTO_PREFERENCE, resolve_name
 
-    expected = "dcdm" if "dcdm" in matcher_names() else DEFAULT_CLASSICAL
+    expected = next(n for n in AUTO_PREFERENCE if n in matcher_names())
     assert resolve_name("auto") == expected and resolve_name("zncc") == "zncc"
-    if expected == DEFAULT_CLASSICAL:
-        assert get_matcher("auto").name == DEFAULT_CLASSICAL
+    assert DEFAULT_CLASSICAL in AUTO_PREFERENCE     # auto always has a classical fallback
+    if expected != "dcdm":
+        assert get_matcher("auto").name == expected
+
+
+def test_auto_skips_a_preferred_matcher_that_is_not_available(monkeypatch):
+    import sarcoreg.core.matchers as registry
+
+    monkeypatch.setattr(registry, "AUTO_PREFERENCE", ("no-such-model", "mind", "cfog"))
+    assert registry.resolve_name("auto") == "mind"
 
 
 def test_unknown_name_or_option_is_an_input_error_naming_the_choices():
