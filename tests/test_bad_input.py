@@ -100,6 +100,22 @@ def test_corrupt_geotiff(capfd, tmp_path, pair):
     assert_refused(capfd, tmp_path / "out", [bad, pair[1]], "bad.tif", "corrupt")
 
 
+def test_gdal_messages_with_line_breaks_become_one_line(capfd, tmp_path, pair):
+    """GDAL's messages may span lines (GDAL >= 3.10 chains causes: "... failed.\\nMay be
+    caused by: ZIPDecode: ..."; here on any GDAL: the file name holds a line break, and GDAL
+    repeats it in its own message): the error is still one line."""
+    img = texture(200, 200, seed=1)
+    good = write_raster(tmp_path / "good.tif", img, options=["COMPRESS=DEFLATE", "TILED=YES",
+                                                                "BLOCKXSIZE=64", "BLOCKYSIZE=64"])
+    data = bytearray(Path(good).read_bytes())
+    start = len(data) // 3
+    data[start:start + len(data) // 3] = b"\xab" * (len(data) // 3)
+    bad = tmp_path / "bad\nscene.tif"
+    bad.write_bytes(bytes(data))
+    line = assert_refused(capfd, tmp_path / "out", [bad, pair[1]], "bad scene.tif", "corrupt")
+    assert "\n" not in line
+
+
 def test_no_crs(capfd, tmp_path, pair):
     nocrs = write_raster(tmp_path / "nocrs.tif", texture(200, 200), epsg=None)
     assert_refused(capfd, tmp_path / "out", [nocrs, pair[1]], "nocrs.tif", "no CRS")
