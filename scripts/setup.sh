@@ -146,6 +146,7 @@ from importlib import metadata
 
 repo = sys.argv[1]
 import numpy
+import scipy  # tests and training need it; from Debian (python3-scipy), see APT_PACKAGES
 import sarcoreg
 from osgeo import gdal
 from qgis.core import Qgis
