@@ -53,10 +53,10 @@ class SarcoregPlugin:
         except ModuleNotFoundError as exc:
             if exc.name == module_name:
                 return  # no provider in this version
-            self._log(f"Processing algorithms not available: {exc}", Qgis.Warning)
+            self._log(f"Processing algorithms not available: {exc}", Qgis.MessageLevel.Warning)
             return
         except ImportError as exc:
-            self._log(f"Processing algorithms not available: {exc}", Qgis.Warning)
+            self._log(f"Processing algorithms not available: {exc}", Qgis.MessageLevel.Warning)
             return
         self.provider = getattr(module, PROVIDER_CLASS)()
         QgsApplication.processingRegistry().addProvider(self.provider)
@@ -99,7 +99,7 @@ class SarcoregPlugin:
             from .ui.dock import SarcoregDock
 
             self.dock = SarcoregDock(self.iface, self.iface.mainWindow())
-            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+            self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.show()
         self.dock.raise_()
 

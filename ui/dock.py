@@ -10,13 +10,14 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from qgis.core import (Qgis, QgsApplication, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer,
+from qgis.core import (Qgis, QgsApplication, QgsProject, QgsRasterLayer,
                        QgsSettings)
 from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox, QgsRasterBandComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                  QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from ..compat import RASTER_LAYERS
 from .results import add_results
 from .task import CoregTask
 
@@ -89,7 +90,7 @@ class SarcoregDock(QgsDockWidget):
         inputs = QGroupBox("Scenes", body)
         form = QFormLayout(inputs)
         self.optical_combo = QgsMapLayerComboBox(inputs)
-        self.optical_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.optical_combo.setFilters(RASTER_LAYERS)
         self.optical_combo.setObjectName("opticalLayer")
         form.addRow("Optical", self.optical_combo)
         self.optical_bands = QLineEdit(inputs)
@@ -97,7 +98,7 @@ class SarcoregDock(QgsDockWidget):
         self.optical_bands.setToolTip("Band numbers whose mean is the grey template; empty: R, G, B")
         form.addRow("Optical bands", self.optical_bands)
         self.sar_combo = QgsMapLayerComboBox(inputs)
-        self.sar_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.sar_combo.setFilters(RASTER_LAYERS)
         self.sar_combo.setObjectName("sarLayer")
         form.addRow("SAR", self.sar_combo)
         self.sar_band = QgsRasterBandComboBox(inputs)
@@ -126,7 +127,7 @@ class SarcoregDock(QgsDockWidget):
         form.addRow("Runtime", self.provider)
         self.runtime_label = QLabel(match)
         self.runtime_label.setWordWrap(True)
-        self.runtime_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.runtime_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.runtime_label.setObjectName("runtimeLabel")
         form.addRow(self.runtime_label)  # full width: the line names providers or the install command
         self.warp = QComboBox(match)
@@ -139,7 +140,7 @@ class SarcoregDock(QgsDockWidget):
         out = QGroupBox("Output", body)
         form = QFormLayout(out)
         self.outdir = QgsFileWidget(out)
-        self.outdir.setStorageMode(QgsFileWidget.GetDirectory)
+        self.outdir.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
         self.outdir.setDialogTitle("Output folder of the co-registration")
         form.addRow("Folder", self.outdir)
         self.load_results = QCheckBox("Show the results on the map", out)
@@ -248,7 +249,7 @@ class SarcoregDock(QgsDockWidget):
     def run(self) -> Optional[CoregTask]:
         """Start a co-registration task; refuses (message bar) what cannot run."""
         if self.task is not None:
-            self._message("a co-registration is already running: wait for it or cancel it", Qgis.Warning)
+            self._message("a co-registration is already running: wait for it or cancel it", Qgis.MessageLevel.Warning)
             return None
         try:
             request = self.current_request()
@@ -259,7 +260,7 @@ class SarcoregDock(QgsDockWidget):
                 raise DockError(f"{request.outdir} already holds the results of a run ({', '.join(existing)}): "
                                 "choose another output folder, or remove those files first")
         except DockError as exc:
-            self._message(str(exc), Qgis.Warning)
+            self._message(str(exc), Qgis.MessageLevel.Warning)
             return None
         self.save_settings()
         task = CoregTask(request.optical, request.sar, request.outdir, request.config, on_done=self._done)
@@ -304,19 +305,19 @@ class SarcoregDock(QgsDockWidget):
                 canvas = self.iface.mapCanvas()
                 if tp is not None and canvas is not None:
                     canvas.refresh()
-            self._message(f"done: {line}", Qgis.Success)
+            self._message(f"done: {line}", Qgis.MessageLevel.Success)
         elif task.cancelled:
             self.progress.setValue(0)
             self.status.setText(task.error_message)
-            self._message(task.error_message, Qgis.Info)
+            self._message(task.error_message, Qgis.MessageLevel.Info)
         else:
             self.progress.setValue(0)
             self.status.setText(task.error_message)
-            self._message(task.error_message, Qgis.Critical)
+            self._message(task.error_message, Qgis.MessageLevel.Critical)
 
     def _message(self, text: str, level) -> None:
         bar = self.iface.messageBar()
-        duration = 0 if level == Qgis.Critical else 10
+        duration = 0 if level == Qgis.MessageLevel.Critical else 10
         bar.pushMessage(TITLE, text, level, duration)
 
     # --- inspector ----------------------------------------------------------------------
