@@ -272,7 +272,7 @@ def test_qgis_processing_framework_is_not_shadowed_by_our_subpackage(qgis_proces
 
 @pytest.mark.qgis
 def test_built_zip_installs_into_a_clean_profile_and_loads(tmp_path):
-    """scripts/build_plugin_zip.py: one folder sarcoreg/, no tests or caches, and it loads."""
+    """scripts/package_plugin.py: one folder sarcoreg/, no tests or caches, and it loads."""
     import zipfile
 
     build = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "build_plugin_zip.py"),
