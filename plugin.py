@@ -33,6 +33,9 @@ class SarcoregPlugin:
 
     def __init__(self, iface) -> None:
         self.iface = iface
+        # packages the dock installed into this QGIS profile (ui.deps_install), after QGIS's own
+        from .ui.deps_install import activate_profile_folder
+        activate_profile_folder()
         self.action: QAction | None = None
         self.provider = None
         self.dock = None

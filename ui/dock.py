@@ -130,6 +130,24 @@ class SarcoregDock(QgsDockWidget):
         self.runtime_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.runtime_label.setObjectName("runtimeLabel")
         form.addRow(self.runtime_label)  # full width: the line names providers or the install command
+        # shown only while ONNX Runtime is missing: install it into the QGIS profile (core.deps)
+        self.install_row = QWidget(match)
+        install_layout = QHBoxLayout(self.install_row)
+        install_layout.setContentsMargins(0, 0, 0, 0)
+        self.install_cpu_button = QPushButton("Install ONNX Runtime (CPU)", self.install_row)
+        self.install_cpu_button.setObjectName("installOnnxCpu")
+        self.install_cpu_button.setToolTip("pip install onnxruntime into this QGIS profile, with QGIS's own "
+                                           "Python; nothing QGIS ships is upgraded")
+        self.install_cpu_button.clicked.connect(lambda: self.install_runtime(gpu=False))
+        self.install_gpu_button = QPushButton("… (NVIDIA GPU)", self.install_row)
+        self.install_gpu_button.setObjectName("installOnnxGpu")
+        self.install_gpu_button.setToolTip("pip install onnxruntime-gpu (CUDA) instead of the CPU build; the two "
+                                           "are never installed together")
+        self.install_gpu_button.clicked.connect(lambda: self.install_runtime(gpu=True))
+        install_layout.addWidget(self.install_cpu_button)
+        install_layout.addWidget(self.install_gpu_button)
+        form.addRow(self.install_row)
+        self.install_task = None
         self.warp = QComboBox(match)
         self.warp.addItems(WARP_CHOICES)
         self.warp.setToolTip("Also write the SAR warped onto the optical frame (sar_corrected.tif); auto picks "
@@ -190,6 +208,29 @@ class SarcoregDock(QgsDockWidget):
             "Execution providers of ONNX Runtime: " + (", ".join(st.available) or "none") +
             ". The learned matcher (dcdm) runs in ONNX Runtime; classical matchers in numpy.")
         self.runtime_status = st
+        self.install_row.setVisible(not st.installed)
+        for button in (self.install_cpu_button, self.install_gpu_button):
+            button.setEnabled(self.install_task is None)
+
+    def install_runtime(self, gpu: bool = False, folder=None):
+        """Install ONNX Runtime (CPU or GPU build) into the QGIS profile, in the background,
+        with progress in the message bar; the runtime line is updated when it is done."""
+        from .deps_install import start_install
+
+        if self.install_task is not None:
+            return None
+        for button in (self.install_cpu_button, self.install_gpu_button):
+            button.setEnabled(False)
+        package = "onnxruntime-gpu" if gpu else "onnxruntime"
+        self.install_task = start_install(self.iface.messageBar(), [package], folder, on_done=self._installed)
+        return self.install_task
+
+    def _installed(self, task) -> None:
+        self.install_task = None
+        try:
+            self._update_runtime()
+        except RuntimeError:  # the dock was closed (plugin unloaded) while installing
+            pass
 
     # --- settings -----------------------------------------------------------------
     def save_settings(self) -> None:
