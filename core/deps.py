@@ -206,18 +206,19 @@ def install(packages: Sequence[str], folder, python: Optional[str] = None,
         except OSError as exc:
             result.message = f"cannot run {python} ({exc.strerror}): install the packages by hand (see the README)"
             return result
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip()
-            if not line:
-                continue
-            result.log.append(line)
-            if on_line is not None:
-                on_line(line)
-            if is_canceled is not None and is_canceled():
-                proc.terminate()
-                break
-        code = proc.wait()
+        with proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                line = line.rstrip()
+                if not line:
+                    continue
+                result.log.append(line)
+                if on_line is not None:
+                    on_line(line)
+                if is_canceled is not None and is_canceled():
+                    proc.terminate()
+                    break
+            code = proc.wait()
     if is_canceled is not None and is_canceled():
         result.message = "cancelled: the folder may hold a partial install; install again to complete it"
         return result

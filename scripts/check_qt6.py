@@ -25,6 +25,7 @@ import ast
 import io
 import sys
 import tokenize
+import warnings
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
@@ -79,7 +80,9 @@ def check_source(source: str, filename: str = "<source>") -> List[str]:
     """The findings for one file's ``source``, as ``filename:line: message``."""
     found: List[Tuple[int, str]] = []
     try:
-        tree = ast.parse(source, filename)
+        with warnings.catch_warnings():  # e.g. invalid escape sequences: not this check's business
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename)
     except SyntaxError as exc:
         return [f"{filename}:{exc.lineno}: cannot parse: {exc.msg}"]
     for node in ast.walk(tree):
