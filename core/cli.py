@@ -223,16 +223,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _gdal_for_the_command_line() -> None:
     """The command line owns its process, so it may set GDAL's process-wide state (the
-    plugin never does, see ``core.gdalscope``): GDAL's messages from outside the engine's
+    plugin never does, see ``core.gdalscope``): exceptions on, GDAL's messages from outside the engine's
     scopes (datasets closed late) go the same way as inside them, each distinct warning once
     to the ``sarcoreg.gdal`` logger and failures only into the one-line errors; and the
     block cache stays modest, since the engine reads a few windows at a time."""
     try:
-        from osgeo import gdal
+        from osgeo import gdal, ogr, osr
 
         from .gdalscope import install_cli_handler
     except ImportError:  # pragma: no cover - GDAL is a hard dependency of the engine
         return
+    # said explicitly, so that GDAL >= 3.7 does not warn that the mode was never chosen
+    for module in (gdal, ogr, osr):
+        module.UseExceptions()
     install_cli_handler()
     if gdal.GetCacheMax() > 256 * 1024 * 1024:
         gdal.SetCacheMax(256 * 1024 * 1024)
