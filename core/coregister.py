@@ -276,6 +276,7 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
     stage = OutputStage(outdir, names, overwrite)
     with stage:
         scene = with_coarse_offset(scene, config)
+        stage.require_free(out.estimated_bytes(scene.windows, config.write_similarity))
         if matcher is None:
             matcher = make_matcher(config)
         runner = runner or iter_matches

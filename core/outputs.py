@@ -173,6 +173,19 @@ def write_points(path: str, tiepoints: Sequence[TiePoint], grid: WorkingGrid, sa
             fh.write(f"{mx:.4f},{my:.4f},{pixel:.4f},{-line:.4f},{enabled},0,0,0\n")
 
 
+def estimated_bytes(windows, write_similarity: bool = True) -> int:
+    """An upper bound of the bytes the outputs of a run over ``windows`` take (without
+    ``sar_corrected.tif``): similarity rasters uncompressed plus headers, the GeoPackage's
+    fixed cost and its rows, the shift field, the points file and the report."""
+    n = len(windows)
+    total = 192 * 1024 + n * 512                      # tiepoints.gpkg
+    total += 64 * 1024 + n * 256                      # report.json, tiepoints.points, shift_field.tif
+    if write_similarity:
+        total += sum((2 * w.margin_px + 1) ** 2 * 4 + 4096 for w in windows)  # similarity/*.tif
+        total += n * 512 + 4096                       # similarity.vrt
+    return total
+
+
 def write_report(path: str, report: Dict) -> None:
     def clean(v):
         if isinstance(v, float) and not math.isfinite(v):

@@ -3,7 +3,6 @@ QGIS's own interpreter, pip constrained to what QGIS already has, and a real ins
 the package registry into a temporary folder."""
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import subprocess
 import sys
@@ -80,30 +79,32 @@ def test_cpu_and_gpu_onnxruntime_never_share_the_folder(tmp_path):
 
 @pytest.mark.slow
 def test_install_from_the_registry_keeps_qgis_packages_as_they_are(tmp_path):
-    """A real install: ecdsa needs six, which QGIS's Python (here Debian's) already has at an
-    older version than the registry's newest. pip must take QGIS's version, and the folder
-    must end up with ecdsa only, importable next to QGIS's six."""
-    host_six = importlib.metadata.version("six")
+    """A real install: tifffile needs numpy, which every QGIS ships (here Debian's, older than
+    the registry's newest). pip must take QGIS's numpy version, and the folder must end up
+    with tifffile only, importable next to QGIS's numpy."""
+    import numpy
+
     folder = tmp_path / "profile" / "python" / deps.FOLDER_NAME
     lines = []
-    result = deps.install(["ecdsa"], folder, on_line=lines.append)
+    result = deps.install(["tifffile"], folder, on_line=lines.append)
     assert result.ok, (result.message, result.log[-10:])
-    assert lines and any("ecdsa" in line for line in lines)
-    assert (folder / "ecdsa" / "__init__.py").is_file()
-    assert not (folder / "six.py").exists(), "a copy of QGIS's six was left in the folder"
-    assert f"six-{host_six}" in result.removed_duplicates or not any("six" in line for line in lines), result.log
-    assert [d for d in result.installed if d.startswith("ecdsa-")]
-    assert "ecdsa" in result.message and str(folder) in result.message
+    assert lines and any("tifffile" in line for line in lines)
+    assert (folder / "tifffile" / "__init__.py").is_file()
+    assert not (folder / "numpy").exists(), "a copy of QGIS's numpy was left in the folder"
+    assert not any(line.startswith("Collecting numpy") and "==" in line and numpy.__version__ not in line
+                   for line in lines)
+    assert all(d == f"numpy-{numpy.__version__}" for d in result.removed_duplicates if d.startswith("numpy"))
+    assert [d for d in result.installed if d.startswith("tifffile-")]
+    assert "tifffile" in result.message and str(folder) in result.message
     code = textwrap.dedent(f"""
         import sys
         sys.path.append({str(folder)!r})
-        import ecdsa, six
-        from importlib.metadata import version
-        assert ecdsa.__file__.startswith({str(folder)!r}), ecdsa.__file__
-        assert not six.__file__.startswith({str(folder)!r}), six.__file__
-        assert version("six") == {host_six!r}
-        key = ecdsa.SigningKey.generate()
-        assert key.verifying_key.verify(key.sign(b"x"), b"x")
+        import numpy, tifffile
+        assert tifffile.__file__.startswith({str(folder)!r}), tifffile.__file__
+        assert not numpy.__file__.startswith({str(folder)!r}), numpy.__file__
+        assert numpy.__version__ == {numpy.__version__!r}
+        tifffile.imwrite({str(tmp_path / "a.tif")!r}, numpy.arange(12, dtype="uint8").reshape(3, 4))
+        assert tifffile.imread({str(tmp_path / "a.tif")!r}).sum() == 66
         print("ok")
         """)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
