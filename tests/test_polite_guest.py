@@ -3,7 +3,8 @@ before and after the plugin is imported, loaded and has run co-registrations.
 
 Checked in a child process running real QGIS (offscreen) on the bundled demo pair, so that
 nothing this test session did to GDAL (test helpers switch exceptions on) is measured, and
-after QGIS's own start-up (QGIS's Processing framework may set GDAL's exception mode): GDAL's
+after QGIS's own start-up (QGIS 3.40's Processing framework switches GDAL's exceptions on,
+its GDAL provider sets AAIGRID_DATATYPE when it first opens a raster): GDAL's
 exception mode (gdal, ogr, osr), its block cache maximum, its configuration options, and
 the process-wide error handler (a warning raised outside the plugin is shown the same way
 before and after).
@@ -85,6 +86,11 @@ class Iface:
 
 
 iface = Iface()
+# and QGIS's GDAL provider, which sets options of its own (AAIGRID_DATATYPE) on first use
+from qgis.core import QgsRasterLayer
+warm_up = QgsRasterLayer(sys.argv[1], "warm-up")
+assert warm_up.isValid()
+del warm_up
 before = state("before")
 
 import sarcoreg
