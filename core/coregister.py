@@ -24,6 +24,7 @@ from .coarse import CoarseOffset
 from .config import CoregConfig
 from .errors import InputError
 from .feedback import Feedback, NullFeedback, check_cancel
+from .gdalscope import scoped
 from .grid import WorkingGrid, build_working_grid
 from .matchers.base import Match, Matcher
 from .raster import (RasterInfo, SceneSource, check_dtype, default_optical_bands,
@@ -87,6 +88,7 @@ def make_matcher(config: CoregConfig) -> Matcher:
     return m
 
 
+@scoped
 def match_chunk(scene: "Scene", windows: Sequence[Window], config: CoregConfig) -> List[WindowResult]:
     """Match a chunk of windows in this process (the unit of work sent to a Dask worker)."""
     matcher = make_matcher(config)
@@ -100,6 +102,7 @@ def _optical_path(optical: Union[PathLike, Sequence[PathLike]]) -> str:
     return os.fspath(optical)
 
 
+@scoped
 def prepare(optical, sar: PathLike, config: CoregConfig) -> Scene:
     """Validate both scenes and lay the working grid and windows; reads no full raster.
 
@@ -121,6 +124,7 @@ def prepare(optical, sar: PathLike, config: CoregConfig) -> Scene:
     return Scene(opt_src, sar_src, grid, windows, opt_info, sar_info, facts)
 
 
+@scoped
 def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     """Run the coarse pass (``core.coarse``) and, when it applies, read SAR windows displaced."""
     if not config.coarse_search:
@@ -132,8 +136,25 @@ def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     log.info("coarse pass: offset (%d, %d) px, confidence %.2f, %s", est.dy_px, est.dx_px, est.confidence, est.note)
     if not est.applied:
         return replace(scene, coarse=est)
-    sar = replace(scene.sar, grid=coarse_pass.shifted_grid(scene.grid, est.dy_px, est.dx_px))
-    return replace(scene, sar=sar, coarse=est)
+    return _displaced(scene, est)
+
+
+def _displaced(scene: Scene, coarse: CoarseOffset) -> Scene:
+    """``scene`` with ``coarse`` recorded and, when it was applied, its SAR windows moved."""
+    if not coarse.applied:
+        return replace(scene, coarse=coarse)
+    sar = replace(scene.sar, grid=coarse_pass.shifted_grid(scene.grid, coarse.dy_px, coarse.dx_px))
+    return replace(scene, sar=sar, coarse=coarse)
+
+
+def with_recorded_offset(scene: Scene, recorded: Optional[dict]) -> Scene:
+    """``scene`` displaced by the coarse offset a finished run recorded (``report.json``
+    ``coarse_offset``), without estimating it again: re-reading a run's windows (the
+    inspector) then reads exactly the SAR windows the run matched."""
+    if not recorded:
+        return scene
+    known = {f: recorded[f] for f in CoarseOffset.__dataclass_fields__ if f in recorded}
+    return _displaced(scene, CoarseOffset(**known))
 
 
 class _WindowPixels(NamedTuple):
@@ -144,8 +165,10 @@ class _WindowPixels(NamedTuple):
     skipped: str          # "" or why the window is not matched ("nodata_optical" / "nodata_sar")
 
 
-def _read_window(scene: Scene, window: Window, max_nodata_fraction: float) -> _WindowPixels:
-    """One window's template and reference on the working grid, and whether to skip it."""
+@scoped
+def read_window_pixels(scene: Scene, window: Window, max_nodata_fraction: float) -> _WindowPixels:
+    """One window's template and reference on the working grid, and whether to skip it: the
+    one reader of window pixels (the matching loop and the inspector)."""
     tr, tc = window.template_origin
     template = scene.optical.read(tr, tc, window.template_px, window.template_px)
     f_opt = nodata_fraction(template)
@@ -157,12 +180,13 @@ def _read_window(scene: Scene, window: Window, max_nodata_fraction: float) -> _W
     return _WindowPixels(template, reference, f_opt, f_sar, skip)
 
 
+@scoped
 def match_windows(scene: Scene, windows: Sequence[Window], matcher: Matcher,
                   max_nodata_fraction: float) -> List[WindowResult]:
     """Read and match several windows; never raises for bad pixels. A matcher with
     ``match_many`` gets them as one batch (the DCDM matcher translates ``batch_size`` windows
     per model call)."""
-    pixels = [_read_window(scene, w, max_nodata_fraction) for w in windows]
+    pixels = [read_window_pixels(scene, w, max_nodata_fraction) for w in windows]
     todo = [px for px in pixels if not px.skipped]
     t0 = time.perf_counter()
     many = getattr(matcher, "match_many", None)
@@ -228,6 +252,7 @@ def iter_matches(scene: Scene, windows: Sequence[Window], matcher: Matcher, conf
 WindowRunner = Callable[[Scene, Sequence[Window], Matcher, CoregConfig, Feedback], Iterable[WindowResult]]
 
 
+@scoped
 def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregConfig] = None,
                feedback: Optional[Feedback] = None, overwrite: bool = False,
                matcher: Optional[Matcher] = None, runner: Optional[WindowRunner] = None) -> CoregResult:
@@ -251,6 +276,7 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
     stage = OutputStage(outdir, names, overwrite)
     with stage:
         scene = with_coarse_offset(scene, config)
+        stage.require_free(out.estimated_bytes(scene.windows, config.write_similarity))
         if matcher is None:
             matcher = make_matcher(config)
         runner = runner or iter_matches
