@@ -63,12 +63,14 @@ _FALLBACK_SAID: list = []
 
 
 def resolve_matcher_name(name: str) -> str:
-    """``auto`` → ``dcdm`` when its model is installed, else the best classical matcher."""
-    from .matchers import DEFAULT_CLASSICAL, resolve_name
+    """``auto`` → the first available matcher of ``matchers.AUTO_PREFERENCE`` (the evidence of
+    the multi-region validation); says once when a preferred one is not installed."""
+    from .matchers import AUTO_PREFERENCE, resolve_name
     resolved = resolve_name(name)
-    if name == "auto" and resolved == DEFAULT_CLASSICAL and not _FALLBACK_SAID:
+    skipped = AUTO_PREFERENCE[:AUTO_PREFERENCE.index(resolved)] if resolved in AUTO_PREFERENCE else ()
+    if name == "auto" and skipped and not _FALLBACK_SAID:
         _FALLBACK_SAID.append(True)
-        log.warning("no DCDM model installed: using the classical matcher %s", DEFAULT_CLASSICAL)
+        log.warning("%s is not installed: using the matcher %s", ", ".join(skipped), resolved)
     return resolved
 
 

@@ -37,7 +37,7 @@ EXCLUDED_NAMES = ("__pycache__", "*.pyc", "*.pyo", ".*", "*.egg-info", "*.aux.xm
                   "tests", "checkpoints", "runs", "*.ckpt", "*.pt", "*.pth", "dask-worker-space",
                   "dask-scratch-space", "*.onnx.data")
 # Training code: needs torch, runs only from a checkout (`sarcoreg train`, `export-onnx`).
-EXCLUDED_PATHS = ("models/dcdm", "models/commands.py")
+EXCLUDED_PATHS = ("models/dcdm", "models/commands.py", "models/checkpoints")
 REQUIRED = ("metadata.txt", "__init__.py", "plugin.py", "resources/icon.svg", "models/onnx/dcdm_unrolled.onnx")
 BINARY_SUFFIXES = (".so", ".pyd", ".dll", ".dylib", ".exe", ".pyc", ".pyo", ".a", ".o", ".lib", ".obj",
                    ".class", ".jar", ".bin", ".msi", ".whl", ".egg")
