@@ -71,7 +71,7 @@ def _optical_arg(text: str):
 
 
 def _add_coreg_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--matcher", default="auto", help="dcdm, or a classical matcher; auto = dcdm when its model is installed (default auto)")
+    p.add_argument("--matcher", default="auto", help="mind, cfog, zncc or dcdm; auto = the matcher that is best on the multi-region validation (now mind, see docs/benchmarks.md; default auto)")
     p.add_argument("--window", type=int, default=512, help="SAR reference window in px (default 512)")
     p.add_argument("--template", type=int, default=384, help="optical template in px (default 384)")
     p.add_argument("--spacing", type=int, default=None, help="distance between window centres in px (default = template)")

@@ -19,7 +19,7 @@ WARP_CHOICES = ("none", "affine", "poly2", "tps", "auto")
 
 
 def matcher_choices() -> list:
-    """``auto`` then the registry's matchers (``dcdm`` only when its model is installed)."""
+    """``auto`` (the matcher best on the multi-region validation) then the registry's matchers (``dcdm`` only when its model is installed)."""
     from ...core.matchers import matcher_names
 
     return ["auto"] + [m for m in matcher_names() if m != "auto"]
