@@ -33,6 +33,9 @@ class SarcoregPlugin:
 
     def __init__(self, iface) -> None:
         self.iface = iface
+        # packages the dock installed into this QGIS profile (ui.deps_install), after QGIS's own
+        from .ui.deps_install import activate_profile_folder
+        activate_profile_folder()
         self.action: QAction | None = None
         self.provider = None
         self.dock = None
@@ -53,10 +56,10 @@ class SarcoregPlugin:
         except ModuleNotFoundError as exc:
             if exc.name == module_name:
                 return  # no provider in this version
-            self._log(f"Processing algorithms not available: {exc}", Qgis.Warning)
+            self._log(f"Processing algorithms not available: {exc}", Qgis.MessageLevel.Warning)
             return
         except ImportError as exc:
-            self._log(f"Processing algorithms not available: {exc}", Qgis.Warning)
+            self._log(f"Processing algorithms not available: {exc}", Qgis.MessageLevel.Warning)
             return
         self.provider = getattr(module, PROVIDER_CLASS)()
         QgsApplication.processingRegistry().addProvider(self.provider)
@@ -99,7 +102,7 @@ class SarcoregPlugin:
             from .ui.dock import SarcoregDock
 
             self.dock = SarcoregDock(self.iface, self.iface.mainWindow())
-            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+            self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.show()
         self.dock.raise_()
 

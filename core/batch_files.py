@@ -130,9 +130,12 @@ def input_fingerprint(path: str) -> List[dict]:
     files = [path]
     try:
         from osgeo import gdal
-        ds = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
-        files = ds.GetFileList() or [path]
-        del ds
+
+        from .gdalscope import gdal_scope
+        with gdal_scope():
+            ds = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
+            files = ds.GetFileList() or [path]
+            del ds
     except Exception:  # an unreadable input is reported by coregister, not here
         pass
     prints = []

@@ -71,7 +71,7 @@ def _optical_arg(text: str):
 
 
 def _add_coreg_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--matcher", default="auto", help="dcdm, or a classical matcher; auto = dcdm when its model is installed (default auto)")
+    p.add_argument("--matcher", default="auto", help="mind, cfog, zncc or dcdm; auto = the matcher that is best on the multi-region validation (now mind, see docs/benchmarks.md; default auto)")
     p.add_argument("--window", type=int, default=512, help="SAR reference window in px (default 512)")
     p.add_argument("--template", type=int, default=384, help="optical template in px (default 384)")
     p.add_argument("--spacing", type=int, default=None, help="distance between window centres in px (default = template)")
@@ -235,25 +235,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _gdal_warnings_once() -> None:
-    """Route GDAL's warnings to the ``sarcoreg.gdal`` logger, each distinct one once (GDAL
-    repeats e.g. a CRS remark for every dataset a window thread opens). Failures are left
-    to the bindings, which raise them as exceptions."""
+def _gdal_for_the_command_line() -> None:
+    """The command line owns its process, so it may set GDAL's process-wide state (the
+    plugin never does, see ``core.gdalscope``): exceptions on, GDAL's messages from outside the engine's
+    scopes (datasets closed late) go the same way as inside them, each distinct warning once
+    to the ``sarcoreg.gdal`` logger and failures only into the one-line errors; and the
+    block cache stays modest, since the engine reads a few windows at a time."""
     try:
-        from osgeo import gdal
+        from osgeo import gdal, ogr, osr
+
+        from .gdalscope import install_cli_handler
     except ImportError:  # pragma: no cover - GDAL is a hard dependency of the engine
         return
-    glog = logging.getLogger("sarcoreg.gdal")
-    seen = set()
-
-    def handler(err_class, err_no, message):
-        if err_class == gdal.CE_Warning and message not in seen:
-            seen.add(message)
-            glog.warning("%s", message)
-        elif err_class == gdal.CE_Debug:
-            glog.debug("%s", message)
-
-    gdal.SetErrorHandler(handler)
+    # said explicitly, so that GDAL >= 3.7 does not warn that the mode was never chosen
+    for module in (gdal, ogr, osr):
+        module.UseExceptions()
+    install_cli_handler()
+    if gdal.GetCacheMax() > 256 * 1024 * 1024:
+        gdal.SetCacheMax(256 * 1024 * 1024)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -261,7 +260,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    _gdal_warnings_once()
+    _gdal_for_the_command_line()
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
@@ -277,7 +276,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as exc:  # an internal error: one line, traceback on --debug
         if args.debug:
             raise
-        print(f"sarcoreg: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and "
+        from .errors import one_line
+        print(f"sarcoreg: internal error: {type(exc).__name__}: {one_line(exc)} (run with --debug for the traceback and "
               "report it)", file=sys.stderr)
         return 1
 

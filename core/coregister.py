@@ -24,6 +24,7 @@ from .coarse import CoarseOffset
 from .config import CoregConfig
 from .errors import InputError
 from .feedback import Feedback, NullFeedback, check_cancel
+from .gdalscope import scoped
 from .grid import WorkingGrid, build_working_grid
 from .matchers.base import Match, Matcher
 from .raster import (RasterInfo, SceneSource, check_dtype, default_optical_bands,
@@ -65,12 +66,14 @@ _FALLBACK_SAID: list = []
 
 
 def resolve_matcher_name(name: str) -> str:
-    """``auto`` → ``dcdm`` when its model is installed, else the best classical matcher."""
-    from .matchers import DEFAULT_CLASSICAL, resolve_name
+    """``auto`` → the first available matcher of ``matchers.AUTO_PREFERENCE`` (the evidence of
+    the multi-region validation); says once when a preferred one is not installed."""
+    from .matchers import AUTO_PREFERENCE, resolve_name
     resolved = resolve_name(name)
-    if name == "auto" and resolved == DEFAULT_CLASSICAL and not _FALLBACK_SAID:
+    skipped = AUTO_PREFERENCE[:AUTO_PREFERENCE.index(resolved)] if resolved in AUTO_PREFERENCE else ()
+    if name == "auto" and skipped and not _FALLBACK_SAID:
         _FALLBACK_SAID.append(True)
-        log.warning("no DCDM model installed: using the classical matcher %s", DEFAULT_CLASSICAL)
+        log.warning("%s is not installed: using the matcher %s", ", ".join(skipped), resolved)
     return resolved
 
 
@@ -90,6 +93,7 @@ def make_matcher(config: CoregConfig) -> Matcher:
     return m
 
 
+@scoped
 def match_chunk(scene: "Scene", windows: Sequence[Window], config: CoregConfig) -> List[WindowResult]:
     """Match a chunk of windows in this process (the unit of work sent to a Dask worker)."""
     matcher = make_matcher(config)
@@ -103,6 +107,7 @@ def _optical_path(optical: Union[PathLike, Sequence[PathLike]]) -> str:
     return os.fspath(optical)
 
 
+@scoped
 def prepare(optical, sar: PathLike, config: CoregConfig) -> Scene:
     """Validate both scenes and lay the working grid and windows; reads no full raster.
 
@@ -124,6 +129,7 @@ def prepare(optical, sar: PathLike, config: CoregConfig) -> Scene:
     return Scene(opt_src, sar_src, grid, windows, opt_info, sar_info, facts)
 
 
+@scoped
 def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     """Run the coarse pass (``core.coarse``) and, when it applies, read SAR windows displaced."""
     if not config.coarse_search:
@@ -136,8 +142,25 @@ def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     log.info("coarse pass: offset (%d, %d) px, confidence %.2f, %s", est.dy_px, est.dx_px, est.confidence, est.note)
     if not est.applied:
         return replace(scene, coarse=est)
-    sar = replace(scene.sar, grid=coarse_pass.shifted_grid(scene.grid, est.dy_px, est.dx_px))
-    return replace(scene, sar=sar, coarse=est)
+    return _displaced(scene, est)
+
+
+def _displaced(scene: Scene, coarse: CoarseOffset) -> Scene:
+    """``scene`` with ``coarse`` recorded and, when it was applied, its SAR windows moved."""
+    if not coarse.applied:
+        return replace(scene, coarse=coarse)
+    sar = replace(scene.sar, grid=coarse_pass.shifted_grid(scene.grid, coarse.dy_px, coarse.dx_px))
+    return replace(scene, sar=sar, coarse=coarse)
+
+
+def with_recorded_offset(scene: Scene, recorded: Optional[dict]) -> Scene:
+    """``scene`` displaced by the coarse offset a finished run recorded (``report.json``
+    ``coarse_offset``), without estimating it again: re-reading a run's windows (the
+    inspector) then reads exactly the SAR windows the run matched."""
+    if not recorded:
+        return scene
+    known = {f: recorded[f] for f in CoarseOffset.__dataclass_fields__ if f in recorded}
+    return _displaced(scene, CoarseOffset(**known))
 
 
 class _WindowPixels(NamedTuple):
@@ -148,18 +171,22 @@ class _WindowPixels(NamedTuple):
     skipped: str          # "" or why the window is not matched ("nodata_optical" / "nodata_sar")
 
 
-def _read_window(scene: Scene, window: Window, max_nodata_fraction: float) -> _WindowPixels:
-    """One window's template and reference on the working grid, and whether to skip it.
+@scoped
+def read_window_pixels(scene: Scene, window: Window, max_nodata_fraction: float,
+                       read_skipped: bool = True) -> _WindowPixels:
+    """One window's template and reference on the working grid, and whether to skip it: the
+    one reader of window pixels (the matching loop and the inspector).
 
-    A template over the nodata limit is never matched, so its SAR window is not read (its
-    nodata share is reported as unknown, NaN / null): on mosaics with gaps most windows are
-    skipped, and reading their SAR was a third of a run's reading time.
+    With ``read_skipped`` false (the matching loop), a template over the nodata limit is never
+    matched, so its SAR window is not read (``reference`` None, its nodata share NaN, null in
+    the report): on mosaics with gaps most windows are skipped, and reading their SAR was a
+    third of a run's reading time.
     """
     tr, tc = window.template_origin
     with stage("reading"):
         template = scene.optical.read(tr, tc, window.template_px, window.template_px)
     f_opt = nodata_fraction(template)
-    if f_opt > max_nodata_fraction:
+    if f_opt > max_nodata_fraction and not read_skipped:
         return _WindowPixels(template, None, f_opt, float("nan"), "nodata_optical")
     with stage("reading"):
         reference = scene.sar.read(window.row0, window.col0, window.window_px, window.window_px)
@@ -170,12 +197,13 @@ def _read_window(scene: Scene, window: Window, max_nodata_fraction: float) -> _W
     return _WindowPixels(template, reference, f_opt, f_sar, skip)
 
 
+@scoped
 def match_windows(scene: Scene, windows: Sequence[Window], matcher: Matcher,
                   max_nodata_fraction: float) -> List[WindowResult]:
     """Read and match several windows; never raises for bad pixels. A matcher with
     ``match_many`` gets them as one batch (the DCDM matcher translates ``batch_size`` windows
     per model call)."""
-    pixels = [_read_window(scene, w, max_nodata_fraction) for w in windows]
+    pixels = [read_window_pixels(scene, w, max_nodata_fraction, read_skipped=False) for w in windows]
     todo = [px for px in pixels if not px.skipped]
     t0 = time.perf_counter()
     many = getattr(matcher, "match_many", None)
@@ -241,6 +269,7 @@ def iter_matches(scene: Scene, windows: Sequence[Window], matcher: Matcher, conf
 WindowRunner = Callable[[Scene, Sequence[Window], Matcher, CoregConfig, Feedback], Iterable[WindowResult]]
 
 
+@scoped
 def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregConfig] = None,
                feedback: Optional[Feedback] = None, overwrite: bool = False,
                matcher: Optional[Matcher] = None, runner: Optional[WindowRunner] = None) -> CoregResult:
@@ -265,6 +294,7 @@ def coregister(optical, sar: PathLike, outdir: PathLike, config: Optional[CoregC
     stage = OutputStage(outdir, names, overwrite)
     with stage:
         scene = with_coarse_offset(scene, config)
+        stage.require_free(out.estimated_bytes(scene.windows, config.write_similarity))
         if matcher is None:
             matcher = make_matcher(config)
         runner = runner or iter_matches

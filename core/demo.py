@@ -16,13 +16,13 @@ from osgeo import gdal
 
 from .config import CoregConfig
 from .coregister import coregister
-
-gdal.UseExceptions()
+from .gdalscope import scoped
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "resources" / "demo"
 DEMO_SHIFT_M = (37.0, -24.0)   # added to the SAR georeferencing: 3.7 px east, 2.4 px south
 
 
+@scoped
 def shift_georeferencing(src: str, dst_vrt: str, dx_m: float, dy_m: float) -> str:
     """Write ``dst_vrt``: ``src`` with its geotransform origin moved by ``(dx_m, dy_m)``."""
     src_ds = gdal.Open(os.fspath(src))

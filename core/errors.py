@@ -6,8 +6,18 @@ the offending value, and what to do next.
 """
 
 
+def one_line(message: object) -> str:
+    """``message`` on one line, its lines joined by spaces: GDAL >= 3.10 chains causes with
+    line breaks ("... failed.\nMay be caused by: ZIPDecode: ..."), a path may hold one."""
+    parts = [p.strip() for p in str(message).splitlines()]
+    return " ".join(p for p in parts if p)
+
+
 class SarcoregError(Exception):
-    """Root of all sarcoreg errors."""
+    """Root of all sarcoreg errors; its message is always one line."""
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class InputError(SarcoregError, ValueError):

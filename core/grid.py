@@ -14,8 +14,7 @@ import numpy as np
 from osgeo import osr
 
 from .errors import InputError, OverlapError
-
-osr.UseExceptions()
+from .gdalscope import scoped
 
 
 @dataclass(frozen=True)
@@ -39,12 +38,14 @@ class WorkingGrid:
         """Fractional ``(row, col)`` whose pixel centre is at map ``(x, y)``."""
         return (self.y0 - np.asarray(y)) / self.pixel_m - 0.5, (np.asarray(x) - self.x0) / self.pixel_m - 0.5
 
+    @scoped
     def to_dict(self) -> dict:
         srs = srs_from_wkt(self.crs_wkt)
         return {"crs": authority(srs), "x0": self.x0, "y0": self.y0, "pixel_m": self.pixel_m,
                 "width": self.width, "height": self.height}
 
 
+@scoped
 def srs_from_wkt(wkt: str) -> "osr.SpatialReference":
     srs = osr.SpatialReference()
     srs.ImportFromWkt(wkt)
@@ -59,10 +60,12 @@ def authority(srs: "osr.SpatialReference") -> str:
     return srs.GetName() or "custom CRS"
 
 
+@scoped
 def transformer(src_wkt: str, dst_wkt: str) -> "osr.CoordinateTransformation":
     return osr.CoordinateTransformation(srs_from_wkt(src_wkt), srs_from_wkt(dst_wkt))
 
 
+@scoped
 def utm_wkt_for(lon: float, lat: float) -> str:
     zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
     srs = osr.SpatialReference()
@@ -70,6 +73,7 @@ def utm_wkt_for(lon: float, lat: float) -> str:
     return srs.ExportToWkt()
 
 
+@scoped
 def footprint(width: int, height: int, gt, src_wkt: str, dst_wkt: str, steps: int = 16):
     """Bounding box ``(minx, miny, maxx, maxy)`` of a raster in ``dst_wkt``, edges densified."""
     t = np.linspace(0.0, 1.0, steps + 1)
@@ -84,6 +88,7 @@ def footprint(width: int, height: int, gt, src_wkt: str, dst_wkt: str, steps: in
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
 
 
+@scoped
 def pixel_size_in(width: int, height: int, gt, src_wkt: str, dst_wkt: str) -> float:
     """Side of a square with the area of the raster's central pixel, in ``dst_wkt`` units."""
     c, r = width / 2.0, height / 2.0
@@ -95,6 +100,7 @@ def pixel_size_in(width: int, height: int, gt, src_wkt: str, dst_wkt: str) -> fl
     return float(math.sqrt(abs(u[0] * v[1] - u[1] * v[0])))
 
 
+@scoped
 def working_crs(optical_wkt: str, optical_width: int, optical_height: int, optical_gt) -> str:
     """The optical CRS, or its local UTM zone when it is geographic."""
     srs = srs_from_wkt(optical_wkt)
@@ -110,6 +116,7 @@ def working_crs(optical_wkt: str, optical_width: int, optical_height: int, optic
     return utm_wkt_for(lon, lat)
 
 
+@scoped
 def build_working_grid(optical, sar, resolution_m: Optional[float], min_size_px: int) -> Tuple[WorkingGrid, dict]:
     """Lay the working grid over the overlap of ``optical`` and ``sar`` (``RasterInfo``).
 

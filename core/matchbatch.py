@@ -94,7 +94,14 @@ def read_reference(path: str, kind: str = "auto", band: int = 1) -> np.ndarray:
 
 
 def _read_stack(path: str, band: Optional[int]) -> np.ndarray:
-    from .raster import COMPLEX_TYPES, open_raster  # GDAL only when pixels are read
+    from .gdalscope import gdal_scope  # GDAL only when pixels are read
+
+    with gdal_scope():
+        return _read_stack_scoped(path, band)
+
+
+def _read_stack_scoped(path: str, band: Optional[int]) -> np.ndarray:
+    from .raster import COMPLEX_TYPES, open_raster
 
     from osgeo import gdal
 
@@ -128,8 +135,8 @@ def _result_row(row_id: str, match=None, status: str = "", seconds: float = floa
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__).replace(",", ";")
+    from .errors import one_line
+    return (one_line(exc) or type(exc).__name__).replace(",", ";")
 
 
 def match_batch(manifest_csv: str, results_csv: str, matcher_name: str, overwrite: bool = False,

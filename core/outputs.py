@@ -13,11 +13,9 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from osgeo import gdal, ogr
 
+from .gdalscope import scoped
 from .grid import WorkingGrid, srs_from_wkt, transformer
 from .results import TIEPOINT_FIELDS, TiePoint
-
-gdal.UseExceptions()
-ogr.UseExceptions()
 
 TIEPOINTS_GPKG = "tiepoints.gpkg"
 SIMILARITY_DIR = "similarity"
@@ -36,6 +34,7 @@ def similarity_name(win_row: int, win_col: int) -> str:
     return f"{SIMILARITY_DIR}/sim_r{win_row:03d}_c{win_col:03d}.tif"
 
 
+@scoped
 def write_float_raster(path: str, bands: Sequence[np.ndarray], geotransform, crs_wkt: str,
                        names: Sequence[str] = ()) -> None:
     """A float32 GeoTIFF with NaN as nodata; ``bands`` are ``(rows, cols)`` arrays."""
@@ -73,6 +72,7 @@ def write_similarity(path: str, similarity: np.ndarray, grid: WorkingGrid, windo
                        ["similarity"])
 
 
+@scoped
 def write_similarity_vrt(stage_dir: str, relative_tifs: List[str]) -> Optional[str]:
     """``similarity.vrt`` over all similarity rasters, with paths relative to the VRT."""
     if not relative_tifs:
@@ -85,6 +85,7 @@ def write_similarity_vrt(stage_dir: str, relative_tifs: List[str]) -> Optional[s
     return path
 
 
+@scoped
 def write_tiepoints(path: str, tiepoints: Iterable[TiePoint], crs_wkt: str) -> None:
     """``tiepoints.gpkg``, layer ``tiepoints``, points at P; NaN values are written as NULL."""
     drv = ogr.GetDriverByName("GPKG")
@@ -114,6 +115,7 @@ def write_tiepoints(path: str, tiepoints: Iterable[TiePoint], crs_wkt: str) -> N
     ds = None
 
 
+@scoped
 def write_shift_field(path: str, tiepoints: Sequence[TiePoint], windows, grid: WorkingGrid, spacing_px: int) -> None:
     """2 bands (dx_m, dy_m), one pixel per window of the lattice, NaN where no inlier."""
     if not windows:
@@ -134,6 +136,7 @@ def write_shift_field(path: str, tiepoints: Sequence[TiePoint], windows, grid: W
     write_float_raster(path, [dx, dy], gt, grid.crs_wkt, ["dx_m", "dy_m"])
 
 
+@scoped
 def sar_pixel_of(points_xy: np.ndarray, grid: WorkingGrid, sar_info) -> np.ndarray:
     """SAR raster ``(pixel, line)`` (GDAL corner convention) of working-CRS map points."""
     ct = transformer(grid.crs_wkt, sar_info.crs_wkt)
@@ -154,6 +157,7 @@ def gcps_for_sar(tiepoints: Sequence[TiePoint], grid: WorkingGrid, sar_info, inl
     return [(float(pl[i, 0]), float(pl[i, 1]), t.x_opt, t.y_opt, int(not t.outlier)) for i, t in enumerate(pts)]
 
 
+@scoped
 def write_points(path: str, tiepoints: Sequence[TiePoint], grid: WorkingGrid, sar_info) -> None:
     """A QGIS Georeferencer GCP file for the SAR raster.
 
@@ -167,6 +171,19 @@ def write_points(path: str, tiepoints: Sequence[TiePoint], grid: WorkingGrid, sa
         fh.write("mapX,mapY,pixelX,pixelY,enable,dX,dY,residual\n")
         for pixel, line, mx, my, enabled in rows:
             fh.write(f"{mx:.4f},{my:.4f},{pixel:.4f},{-line:.4f},{enabled},0,0,0\n")
+
+
+def estimated_bytes(windows, write_similarity: bool = True) -> int:
+    """An upper bound of the bytes the outputs of a run over ``windows`` take (without
+    ``sar_corrected.tif``): similarity rasters uncompressed plus headers, the GeoPackage's
+    fixed cost and its rows, the shift field, the points file and the report."""
+    n = len(windows)
+    total = 192 * 1024 + n * 512                      # tiepoints.gpkg
+    total += 64 * 1024 + n * 256                      # report.json, tiepoints.points, shift_field.tif
+    if write_similarity:
+        total += sum((2 * w.margin_px + 1) ** 2 * 4 + 4096 for w in windows)  # similarity/*.tif
+        total += n * 512 + 4096                       # similarity.vrt
+    return total
 
 
 def write_report(path: str, report: Dict) -> None:

@@ -22,17 +22,14 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 from osgeo import gdal, osr
 
-from .errors import InputError, RasterReadError
+from .errors import InputError, RasterReadError, one_line
+from .gdalscope import gdal_scope, scoped
 from .grid import WorkingGrid
 from .radiometry import to_db
 
-gdal.UseExceptions()
-osr.UseExceptions()
+# No process-wide GDAL setting is changed here (exception mode, cache, error handler): every
+# function below runs inside ``core.gdalscope.gdal_scope()``.
 log = logging.getLogger("sarcoreg.raster")
-
-# Keep GDAL's block cache modest: the engine reads a few windows at a time.
-if gdal.GetCacheMax() > 256 * 1024 * 1024:
-    gdal.SetCacheMax(256 * 1024 * 1024)
 
 COMPLEX_TYPES = {"CInt16", "CInt32", "CFloat32", "CFloat64"}
 SUPPORTED_TYPES = {"Byte", "Int8", "UInt16", "Int16", "UInt32", "Int32", "Float32", "Float64"}
@@ -53,6 +50,7 @@ class RasterInfo:
     color_interp: Tuple[str, ...]
 
     @property
+    @scoped
     def is_geographic(self) -> bool:
         srs = osr.SpatialReference()
         srs.ImportFromWkt(self.crs_wkt)
@@ -63,6 +61,7 @@ def _label(path: str) -> str:
     return os.path.basename(path.rstrip("/")) or path
 
 
+@scoped
 def open_raster(path: str) -> "gdal.Dataset":
     """Open ``path`` read-only or raise ``RasterReadError`` with a one-line reason."""
     if not path.startswith("/vsi") and not os.path.exists(path):
@@ -72,7 +71,7 @@ def open_raster(path: str) -> "gdal.Dataset":
     try:
         ds = gdal.Open(path, gdal.GA_ReadOnly)
     except RuntimeError as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown format"
+        msg = one_line(exc) or "unknown format"
         raise RasterReadError(
             f"{path}: GDAL cannot read it as a raster ({msg}): give a GeoTIFF, VRT or another GDAL format") from None
     if ds is None or ds.RasterCount == 0:
@@ -80,6 +79,7 @@ def open_raster(path: str) -> "gdal.Dataset":
     return ds
 
 
+@scoped
 def describe(path: str, check_readable: bool = True) -> RasterInfo:
     """Validate ``path`` and return its ``RasterInfo``.
 
@@ -107,9 +107,8 @@ def describe(path: str, check_readable: bool = True) -> RasterInfo:
                 b.ReadRaster(width - 1, height - 1, 1, 1)
                 b.ReadRaster(0, 0, 1, 1)
             except RuntimeError as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 raise RasterReadError(
-                    f"{path}: cannot read its pixels, the file is truncated or corrupt ({first}): "
+                    f"{path}: cannot read its pixels, the file is truncated or corrupt ({one_line(exc)}): "
                     "copy or download it again") from None
     info = RasterInfo(
         path=path, width=width, height=height, band_count=len(bands), dtypes=dtypes,
@@ -150,6 +149,7 @@ def default_optical_bands(info: RasterInfo) -> Tuple[int, ...]:
     return tuple(usable[:3]) if len(usable) >= 3 else tuple(usable[:1] or [1])
 
 
+@scoped
 def stack_band_files(paths: Sequence[str]) -> str:
     """One band per file (e.g. Sentinel-2 B04, B03, B02) → an in-memory VRT stacking them."""
     for p in paths:
@@ -158,12 +158,13 @@ def stack_band_files(paths: Sequence[str]) -> str:
     try:
         ds = gdal.BuildVRT(name, list(paths), separate=True)
     except RuntimeError as exc:
-        raise InputError(f"cannot stack {', '.join(paths)} as bands ({exc}): give files of one CRS") from None
+        raise InputError(f"cannot stack {', '.join(paths)} as bands ({one_line(exc)}): give files of one CRS") from None
     ds.FlushCache()
     del ds
     return name
 
 
+@scoped
 def guess_sar_kind(info: RasterInfo, band: int) -> str:
     """``db`` for float data with negative values, else ``amplitude``.
 
@@ -224,19 +225,22 @@ class SceneSource:
         return _warped(self.path, self.bands, self.grid, self.native_pixel_m)
 
     def read(self, row0: int, col0: int, rows: int, cols: int) -> np.ndarray:
-        opened = self._open()
-        try:
-            if opened[0] == "direct":
-                _, ds, offset = opened
-                stack = _read_direct(ds, self.bands, int(row0) + offset[0], int(col0) + offset[1], int(rows), int(cols))
-            elif opened[0] == "bilinear":
-                stack = opened[1].read(int(row0), int(col0), int(rows), int(cols))
-            else:
-                stack = np.asarray(opened[1].ReadAsArray(int(col0), int(row0), int(cols), int(rows)), dtype=np.float32)
-        except RuntimeError as exc:
-            raise RasterReadError(
-                f"{self.path}: reading window at row {row0}, col {col0} failed ({exc}): "
-                "the file may be truncated or corrupt") from None
+        with gdal_scope():
+            opened = self._open()
+            try:
+                if opened[0] == "direct":
+                    _, ds, offset = opened
+                    stack = _read_direct(ds, self.bands, int(row0) + offset[0], int(col0) + offset[1], int(rows),
+                                         int(cols))
+                elif opened[0] == "bilinear":
+                    stack = opened[1].read(int(row0), int(col0), int(rows), int(cols))
+                else:
+                    stack = np.asarray(opened[1].ReadAsArray(int(col0), int(row0), int(cols), int(rows)),
+                                       dtype=np.float32)
+            except RuntimeError as exc:
+                raise RasterReadError(
+                    f"{self.path}: reading window at row {row0}, col {col0} failed ({one_line(exc)}): "
+                    "the file may be truncated or corrupt") from None
         if stack.ndim == 2:
             stack = stack[None]
         if self.role == "optical":
@@ -260,7 +264,8 @@ def _thread_cache() -> dict:
 
 def close_thread_datasets() -> None:
     """Drop this thread's open datasets (call before a thread or process ends)."""
-    _local.datasets = {}
+    with gdal_scope():
+        _local.datasets = {}
 
 
 WARP_ALIGNED = False   # True: warp even rasters on the working grid (the previous reading, for benchmarks)

@@ -34,7 +34,9 @@ def build_report(scene, config: CoregConfig, matcher: Matcher, results: Sequence
         "native_pixel_m": {"optical": scene.facts["optical_pixel_m"], "sar": scene.facts["sar_pixel_m"]},
         "config": config.to_dict(),
         "matcher": {"name": matcher.name, "version": getattr(matcher, "version", ENGINE_VERSION),
-                    "model_version": getattr(matcher, "model_version", None)},
+                    "model_version": getattr(matcher, "model_version", None),
+                    **({"classical": matcher.classical, "guard_px": matcher.guard_px}
+                       if hasattr(matcher, "guard_px") else {})},
         "runtime": {"provider": getattr(matcher, "provider", "numpy-cpu"),
                     "provider_note": getattr(matcher, "provider_note", ""),
                     "batch_size": getattr(matcher, "batch_size", 1),
@@ -44,7 +46,12 @@ def build_report(scene, config: CoregConfig, matcher: Matcher, results: Sequence
                    "matched": sum(1 for t in tiepoints if t.outlier_reason.split(":")[0] != "no_match"),
                    "failed": reasons.get("no_match", 0),
                    "outliers": sum(1 for t in tiepoints if t.outlier), "inliers": sum(1 for t in tiepoints if not t.outlier),
-                   "outlier_reasons": reasons},
+                   "outlier_reasons": reasons,
+                   # matched, but the matcher said why to look again (e.g. the dcdm guard kept its
+                   # classical part's answer): flagged, not hidden; listed in "unsure_windows"
+                   "unsure": sum(1 for r in results if not r.skipped and r.match.note)},
+        "unsure_windows": [{"win_row": r.window.win_row, "win_col": r.window.win_col, "note": r.match.note}
+                           for r in results if not r.skipped and r.match.note],
         "skipped_windows": [{"win_row": r.window.win_row, "win_col": r.window.win_col, "reason": r.skipped,
                              "nodata_optical": round(r.nodata_optical, 3), "nodata_sar": round(r.nodata_sar, 3)}
                             for r in skipped],

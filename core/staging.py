@@ -47,6 +47,20 @@ class OutputStage:
             raise OutputError(f"{self.outdir}: cannot write there ({exc.strerror}): choose a writable output folder") from None
         self._done = False
 
+    def require_free(self, nbytes: int) -> None:
+        """Refuse, before anything is written, when the disk has less than ``nbytes`` free: a
+        write that fills the disk makes some libraries print their own errors (libtiff in GDAL
+        >= 3.10), and the run would be lost after all the matching anyway."""
+        try:
+            st = os.statvfs(self.path)
+        except (OSError, AttributeError):  # no statvfs (Windows): the write errors say it
+            return
+        free = st.f_bavail * st.f_frsize
+        if free < nbytes:
+            raise OutputError(
+                f"{self.outdir}: the disk is full: the outputs need about {_size(nbytes)}, {_size(free)} "
+                "is free: free some space and run again; nothing was written under a final name")
+
     def __truediv__(self, name: str) -> Path:
         return self.path / name
 
@@ -90,6 +104,10 @@ class OutputStage:
                 raise OutputError(f"{self.outdir}: the disk is full: free some space and run again; "
                                   "nothing was written under a final name") from None
         return False
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 1e6:.1f} MB" if nbytes >= 100_000 else f"{nbytes / 1e3:.0f} kB"
 
 
 _DISK_FULL_WORDS = ("no space left", "disk is full", "disk full", "free disk space", "quota exceeded")

@@ -7,11 +7,11 @@ from typing import Sequence
 from osgeo import gdal
 
 from .errors import InputError
+from .gdalscope import scoped
 from .grid import WorkingGrid
 from .outputs import gcps_for_sar
 from .results import TiePoint
 
-gdal.UseExceptions()
 log = logging.getLogger("sarcoreg.warp")
 
 MIN_POINTS = {"affine": 3, "poly2": 6, "tps": 3}
@@ -25,6 +25,7 @@ def choose_method(method: str, check: dict) -> str:
     return check.get("suggested_warp") or "affine"
 
 
+@scoped
 def warp_sar(out_path: str, sar_info, tiepoints: Sequence[TiePoint], grid: WorkingGrid, method: str = "affine",
              feedback=None) -> int:
     """Write ``out_path``: the SAR on the working grid, its geometry corrected by the inliers.

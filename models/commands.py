@@ -47,7 +47,7 @@ def cmd_train(args) -> int:
     best = train(args.data, args.out, args.preset, tcfg, time_budget_min=args.time_budget_min,
                  checkpoint_every=args.checkpoint_every, resume=args.resume, log=_echo,
                  dev_samples=args.dev_samples, dev_every=args.dev_every, init_ae=args.init_ae,
-                 threads=args.threads, keep_every=args.keep_every, finetune=args.finetune)
+                 threads=args.threads, keep_every=args.keep_every, finetune=args.finetune, device=args.device)
     _echo(f"best checkpoint: {best}\nnext: sarcoreg export-onnx {best}")
     return 0
 
@@ -160,6 +160,7 @@ def register(subparsers) -> None:
                    help="start from all weights of this checkpoint with a fresh optimiser and schedule "
                         "(e.g. at the evaluation's --window 256 --template 192)")
     t.add_argument("--lr", type=float, default=None, help="peak learning rate (default 1e-3)")
+    t.add_argument("--device", default="cpu", help="cpu (default) or cuda (a GPU; see scripts/train_gpu.sh)")
     t.set_defaults(func=cmd_train)
 
     e = subparsers.add_parser("export-onnx", help="export a DCDM checkpoint to ONNX (needs torch and onnx)")

@@ -53,6 +53,30 @@ CLASSICAL = {
 WEIGHTS = np.round(np.linspace(0, 1, 11), 2)
 
 
+ATTENTION = (0.0, 0.1, 0.2, 0.4, 0.8)
+
+
+def translation_surfaces(samples, R, T):
+    """Per sample, from one model call: the translation's ZNCC surface (no fusion, no guard)
+    and the calibrated attention's displacement prior on the pixel offsets."""
+    from sarcoreg.core.dcdm.contract import prepare
+    from sarcoreg.core.dcdm.matcher import displacement_prior
+
+    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, attention_prior=0.0)
+    n = R - T + 1
+    tr_out, att_out, secs = [], [], []
+    for s in samples:
+        start = time.perf_counter()
+        tr = m.translate(s.template, s.reference)
+        res = m._finish(s.template, s.reference, prepare(s.reference), tr, start)
+        secs.append(time.perf_counter() - start)
+        sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
+        tr_out.append(np.nan_to_num(sim.astype(np.float32), nan=-1.0))
+        att_out.append(displacement_prior(tr, n))
+    print(f"  translation and attention: {np.median(secs):.3f} s / sample", file=sys.stderr)
+    return tr_out, att_out, float(np.median(secs))
+
+
 def selection_score(scores) -> float:
     return float(np.mean([s.cmr1 + s.cmr3 + s.cmr5 - s.rmse_all / 10.0 for s in scores]))
 
@@ -91,6 +115,10 @@ def main(argv=None) -> int:
     ap.add_argument("--guard-px", type=float, default=3.0)
     ap.add_argument("--out", default="build/dev_choice.json")
     ap.add_argument("--no-dcdm", action="store_true")
+    ap.add_argument("--classical", default=None,
+                    help="comma-separated labels of the classical candidates to run (default: all)")
+    ap.add_argument("--attention", action="store_true",
+                    help="also try adding the calibrated attention's displacement prior to the fused surface")
     a = ap.parse_args(argv)
     settings = ((256, 192), (512, 384))
     data = {}
@@ -100,9 +128,12 @@ def main(argv=None) -> int:
         print(f"{R}/{T}: " + ", ".join(f"{g.source} {len(g.samples)} (truth check removed {g.n_removed})"
                                         for g in groups), file=sys.stderr)
         surf, secs = {}, {}
-        cands = dict(CLASSICAL)
+        wanted = a.classical.split(",") if a.classical else list(CLASSICAL)
+        cands = {k: v for k, v in CLASSICAL.items() if k in wanted}
         if not a.no_dcdm:
-            cands["translation (dcdm, no fusion)"] = ("dcdm", dict(fuse_cfog=0.0))
+            tr_surf, att_surf, t_sec = translation_surfaces(samples, R, T)
+            surf["translation (dcdm, no fusion)"], surf["attention prior"] = tr_surf, att_surf
+            secs["translation (dcdm, no fusion)"] = secs["attention prior"] = t_sec
         for label, (name, opts) in cands.items():
             m = get_matcher(name, **opts)
             out, t = [], []
@@ -122,7 +153,7 @@ def main(argv=None) -> int:
     print("| candidate | 256/192 CMR(1) / CMR(5) / RMSE(all) | 512/384 CMR(1) / CMR(5) / RMSE(all) | s / sample 256, 512 | selection score |")
     print("|---|---|---|---|---|")
     ranked = []
-    for label in CLASSICAL:
+    for label in [k for k in CLASSICAL if k in data[settings[0]][2]]:
         sc = [score_surfaces(label, R, T, data[(R, T)][1], data[(R, T)][2][label])[0] for R, T in settings]
         ranked.append((selection_score(sc), label, sc))
         print(f"| {label} | " + " | ".join(f"{s.cmr1:.3f} / {s.cmr5:.3f} / {s.rmse_all:.2f}" for s in sc)
@@ -146,19 +177,24 @@ def main(argv=None) -> int:
         tr, cl = surf["translation (dcdm, no fusion)"], surf[best_classical]
         base = score_surfaces("classical", R, T, samples, cl)[0]
         best = None
-        for w in WEIGHTS:
-            fused = [(1 - w) * a_ + w * b_ for a_, b_ in zip(tr, cl)]
+        att = surf["attention prior"]
+        if a.attention:
+            alone = score_surfaces("attention", R, T, samples, att)[0]
+            print(f"| {R} / {T} | attention prior alone | – | {alone.cmr1:.3f} | {alone.cmr3:.3f} | {alone.cmr5:.3f} "
+                  f"| {alone.rmse_all:.2f} | {alone.confidence_auc:.2f} |")
+        for w, prior in [(w, p) for w in WEIGHTS for p in (ATTENTION if a.attention else (0.0,))]:
+            fused = [(1 - w) * a_ + w * b_ + prior * c_ for a_, b_, c_ in zip(tr, cl, att)]
             plain = score_surfaces("fused", R, T, samples, fused)[0]
             guard = guarded("fused+guard", R, T, samples, fused, cl, a.guard_px)
             for g, s in (("no", plain), ("yes", guard)):
-                print(f"| {R} / {T} | {w:.1f} | {g} | {s.cmr1:.3f} | {s.cmr3:.3f} | {s.cmr5:.3f} | {s.rmse_all:.2f} "
+                print(f"| {R} / {T} | {w:.1f}{f' + att {prior:g}' if prior else ''} | {g} | {s.cmr1:.3f} | {s.cmr3:.3f} | {s.cmr5:.3f} | {s.rmse_all:.2f} "
                       f"| {s.confidence_auc:.2f} |")
                 key = (s.cmr1 + s.cmr3 + s.cmr5 - s.rmse_all / 10.0, g == "yes")
                 if s.rmse_all <= base.rmse_all + 1e-9 and (best is None or key > best[0]):
-                    best = (key, float(w), g == "yes", s)
+                    best = (key, float(w), g == "yes", s, float(prior))
         if best is None:
-            best = ((0, True), 1.0, True, base)
-        fusion[str(T)] = {"weight": best[1], "guard": best[2], "cmr1": round(best[3].cmr1, 4),
+            best = ((0, True), 1.0, True, base, 0.0)
+        fusion[str(T)] = {"weight": best[1], "guard": best[2], "attention_prior": best[4], "cmr1": round(best[3].cmr1, 4),
                           "cmr5": round(best[3].cmr5, 4), "rmse_all": round(best[3].rmse_all, 3),
                           "classical_rmse_all": round(base.rmse_all, 3)}
         print(f"| {R} / {T} | classical alone | – | {base.cmr1:.3f} | {base.cmr3:.3f} | {base.cmr5:.3f} "

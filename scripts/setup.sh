@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything sarcoreg needs on Debian 12 or 13, as root (or with sudo):
-#   1. Debian packages: QGIS, GDAL, rasterio, pyproj, shapely, PROJ, Xvfb, ImageMagick;
+#   1. Debian packages: QGIS, GDAL, rasterio, pyproj, shapely, scipy, PROJ, Xvfb, ImageMagick;
 #   2. .venv in the repository root, made from Debian's /usr/bin/python3 with
 #      --system-site-packages so that qgis and osgeo stay visible;
 #   3. PyPI packages into .venv, every pip call constrained by constraints.txt and by
@@ -10,7 +10,8 @@
 # Safe to run again: each step is skipped quickly when it is already done.
 #
 # usage: bash scripts/setup.sh [--with-torch] [--no-apt]
-#   --with-torch  also install torch (CPU), onnx and onnxscript, for training and export
+#   --with-torch  also install torch (CPU), onnx and onnxscript, for training and export, and
+#                 the plugin repository's scanners (bandit, detect-secrets) that CI runs
 #   --no-apt      do not touch Debian packages (fail if any is missing)
 set -euo pipefail
 
@@ -34,8 +35,11 @@ VENV="$REPO/.venv"
 SYS_PY=/usr/bin/python3
 
 # --- 1. Debian packages -------------------------------------------------------------
+# scipy comes from Debian, like numpy, so that it is built against Debian's numpy (Debian 12
+# and 13 pull it in with QGIS, sid does not; from PyPI it would bring a numpy of its own).
 APT_PACKAGES=(qgis python3-qgis python3-gdal gdal-bin python3-rasterio python3-pyproj
-              python3-shapely proj-bin python3-venv ca-certificates xvfb xauth imagemagick)
+              python3-shapely python3-scipy proj-bin python3-venv ca-certificates xvfb xauth
+              imagemagick)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -111,7 +115,7 @@ CONSTRAINTS=(-c "$REPO/constraints.txt" -c "$VENV/system-constraints.txt")
 if ((QGIS_VERSION_INT >= 33400)); then PYTEST_QGIS="pytest-qgis==5.0.2"; else PYTEST_QGIS="pytest-qgis==2.1.0"; fi
 
 REQUIREMENTS=(setuptools onnxruntime pytest "$PYTEST_QGIS" hypothesis "dask[distributed]" distributed)
-if ((WITH_TORCH)); then REQUIREMENTS+=(torch onnx onnxscript); fi
+if ((WITH_TORCH)); then REQUIREMENTS+=(torch onnx onnxscript bandit detect-secrets); fi
 
 # The stamp records what was installed; when nothing changed pip is not run at all.
 stamp_text() {
@@ -142,6 +146,7 @@ from importlib import metadata
 
 repo = sys.argv[1]
 import numpy
+import scipy  # tests and training need it; from Debian (python3-scipy), see APT_PACKAGES
 import sarcoreg
 from osgeo import gdal
 from qgis.core import Qgis

@@ -100,6 +100,22 @@ def test_corrupt_geotiff(capfd, tmp_path, pair):
     assert_refused(capfd, tmp_path / "out", [bad, pair[1]], "bad.tif", "corrupt")
 
 
+def test_gdal_messages_with_line_breaks_become_one_line(capfd, tmp_path, pair):
+    """GDAL's messages may span lines (GDAL >= 3.10 chains causes: "... failed.\\nMay be
+    caused by: ZIPDecode: ..."; here on any GDAL: the file name holds a line break, and GDAL
+    repeats it in its own message): the error is still one line."""
+    img = texture(200, 200, seed=1)
+    good = write_raster(tmp_path / "good.tif", img, options=["COMPRESS=DEFLATE", "TILED=YES",
+                                                                "BLOCKXSIZE=64", "BLOCKYSIZE=64"])
+    data = bytearray(Path(good).read_bytes())
+    start = len(data) // 3
+    data[start:start + len(data) // 3] = b"\xab" * (len(data) // 3)
+    bad = tmp_path / "bad\nscene.tif"
+    bad.write_bytes(bytes(data))
+    line = assert_refused(capfd, tmp_path / "out", [bad, pair[1]], "bad scene.tif", "corrupt")
+    assert "\n" not in line
+
+
 def test_no_crs(capfd, tmp_path, pair):
     nocrs = write_raster(tmp_path / "nocrs.tif", texture(200, 200), epsg=None)
     assert_refused(capfd, tmp_path / "out", [nocrs, pair[1]], "nocrs.tif", "no CRS")
@@ -208,7 +224,9 @@ def test_unwritable_output_folder(capfd, tmp_path, pair):
 
 
 def test_full_disk(capfd, tmp_path, pair):
-    """A 160 KiB tmpfs holds the outputs (81 windows) only in part: the run must fail cleanly."""
+    """A 160 KiB tmpfs cannot hold the outputs (81 windows): refused before anything is
+    written, in one line (a write that fills the disk makes libtiff print its own errors
+    with GDAL >= 3.10)."""
     with tmpfs(tmp_path / "small", "160k") as disk:
         outdir = disk / "out"
         rc, err, out = run_cli(capfd, "coregister", *pair, "-o", outdir, *SMALL, "--spacing", "16")
@@ -216,6 +234,36 @@ def test_full_disk(capfd, tmp_path, pair):
         assert len(err) == 1 and "the disk is full" in err[0], err
         assert not outdir.exists(), sorted(p.name for p in outdir.rglob("*"))
         assert list(disk.iterdir()) == []
+
+
+def test_disk_filling_up_during_the_run_leaves_nothing(tmp_path, pair):
+    """The disk fills up while the windows are matched (another program writes): the run
+    fails with a clear error and leaves nothing under a final name."""
+    from sarcoreg.core.errors import OutputError
+
+    class FillDisk(NullFeedback):
+        def __init__(self, disk: Path) -> None:
+            super().__init__()
+            self.disk, self.filled = disk, False
+
+        def set_progress(self, percent: float) -> None:
+            super().set_progress(percent)
+            if percent > 20 and not self.filled:
+                self.filled = True
+                with open(self.disk / "filler.bin", "wb") as fh:
+                    try:
+                        while True:
+                            fh.write(b"\0" * 65536)
+                    except OSError:
+                        pass
+
+    with tmpfs(tmp_path / "small", "2m") as disk:
+        outdir = disk / "out"
+        cfg = CoregConfig(matcher="zncc", window_px=64, template_px=48, spacing_px=16)
+        with pytest.raises(OutputError, match="the disk is full"):
+            coregister(str(pair[0]), str(pair[1]), outdir, cfg, FillDisk(disk))
+        assert not outdir.exists(), sorted(p.name for p in outdir.rglob("*"))
+        assert [p.name for p in disk.iterdir()] == ["filler.bin"]
 
 
 # --------------------------------------------------------------------------- cancel and Ctrl-C

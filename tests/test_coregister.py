@@ -218,3 +218,36 @@ def test_cli_shows_each_gdal_warning_once(shared_data, tmp_path):
                           capture_output=True, text=True, env=child_env(), timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("GTIFF_SRS_SOURCE") == 1, proc.stderr
+
+
+@pytest.mark.shared_data
+def test_engine_shows_each_gdal_warning_once_from_window_threads(shared_data, tmp_path):
+    """The same through the engine's API, as in QGIS (no command-line handler in the process):
+    the window threads' GDAL messages go through the engine's scoped handler, so the warning
+    reaches the log once and GDAL prints nothing itself."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from children import child_env
+
+    folder = shared_data / "gefolki_uavsar"
+    opt = next(folder.glob("*_optique.tif"), None)
+    sar = next(folder.glob("*_radar.tif"), None)
+    if opt is None or sar is None:
+        pytest.skip("no gefolki_uavsar pair in the shared data")
+    code = textwrap.dedent(f"""
+        import logging, sys
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        from sarcoreg.core.config import CoregConfig
+        from sarcoreg.core.coregister import coregister
+        result = coregister({str(opt)!r}, {str(sar)!r}, {str(tmp_path / "out")!r},
+                            CoregConfig(matcher="cfog", window_px=256, template_px=192, workers=4))
+        print(len(result.tiepoints))
+        """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(),
+                          timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.split()[-1]) > 0
+    assert proc.stderr.count("GTIFF_SRS_SOURCE") == 1, proc.stderr
+    assert "sarcoreg.gdal: " in proc.stderr, proc.stderr

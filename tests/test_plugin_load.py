@@ -38,9 +38,16 @@ def _read_metadata() -> configparser.SectionProxy:
 
 def test_metadata_has_what_the_plugin_repository_requires():
     meta = _read_metadata()
-    for key in ("name", "qgisMinimumVersion", "description", "about", "version", "author",
-                "email", "repository", "tracker", "homepage", "tags", "category", "icon"):
+    for key in ("name", "qgisMinimumVersion", "qgisMaximumVersion", "description", "about", "version",
+                "author", "email", "repository", "tracker", "homepage", "license", "tags", "category",
+                "icon", "experimental", "deprecated", "changelog", "supportsQt6"):
         assert meta.get(key, "").strip(), f"metadata.txt lacks {key}"
+    for flag in ("experimental", "deprecated", "supportsQt6", "hasProcessingProvider"):
+        meta.getboolean(flag)  # a boolean the plugin manager can read
+    assert meta.getboolean("supportsQt6"), "QGIS 4 (Qt6) lists only plugins with supportsQt6=True"
+    for dependency in ("onnxruntime", "dask", "distributed"):
+        assert dependency in meta["about"], f"about does not name the external dependency {dependency}"
+    assert (REPO_ROOT / "LICENSE").is_file()
     assert meta["name"] == "sarcoreg"
     assert meta["category"] == "Raster"
     assert meta.getboolean("hasProcessingProvider")
@@ -272,10 +279,10 @@ def test_qgis_processing_framework_is_not_shadowed_by_our_subpackage(qgis_proces
 
 @pytest.mark.qgis
 def test_built_zip_installs_into_a_clean_profile_and_loads(tmp_path):
-    """scripts/build_plugin_zip.py: one folder sarcoreg/, no tests or caches, and it loads."""
+    """scripts/package_plugin.py: one folder sarcoreg/, no tests or caches, and it loads."""
     import zipfile
 
-    build = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "build_plugin_zip.py"),
+    build = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "package_plugin.py"),
                             "--output", str(tmp_path / "dist")], capture_output=True, text=True, timeout=120)
     assert build.returncode == 0, build.stderr
     archive = next((tmp_path / "dist").glob("sarcoreg-*.zip"))

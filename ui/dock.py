@@ -10,13 +10,14 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from qgis.core import (Qgis, QgsApplication, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer,
+from qgis.core import (Qgis, QgsApplication, QgsProject, QgsRasterLayer,
                        QgsSettings)
 from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox, QgsRasterBandComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                  QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from ..compat import RASTER_LAYERS
 from .results import add_results
 from .task import CoregTask
 
@@ -89,7 +90,7 @@ class SarcoregDock(QgsDockWidget):
         inputs = QGroupBox("Scenes", body)
         form = QFormLayout(inputs)
         self.optical_combo = QgsMapLayerComboBox(inputs)
-        self.optical_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.optical_combo.setFilters(RASTER_LAYERS)
         self.optical_combo.setObjectName("opticalLayer")
         form.addRow("Optical", self.optical_combo)
         self.optical_bands = QLineEdit(inputs)
@@ -97,7 +98,7 @@ class SarcoregDock(QgsDockWidget):
         self.optical_bands.setToolTip("Band numbers whose mean is the grey template; empty: R, G, B")
         form.addRow("Optical bands", self.optical_bands)
         self.sar_combo = QgsMapLayerComboBox(inputs)
-        self.sar_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.sar_combo.setFilters(RASTER_LAYERS)
         self.sar_combo.setObjectName("sarLayer")
         form.addRow("SAR", self.sar_combo)
         self.sar_band = QgsRasterBandComboBox(inputs)
@@ -126,9 +127,27 @@ class SarcoregDock(QgsDockWidget):
         form.addRow("Runtime", self.provider)
         self.runtime_label = QLabel(match)
         self.runtime_label.setWordWrap(True)
-        self.runtime_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.runtime_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.runtime_label.setObjectName("runtimeLabel")
         form.addRow(self.runtime_label)  # full width: the line names providers or the install command
+        # shown only while ONNX Runtime is missing: install it into the QGIS profile (core.deps)
+        self.install_row = QWidget(match)
+        install_layout = QHBoxLayout(self.install_row)
+        install_layout.setContentsMargins(0, 0, 0, 0)
+        self.install_cpu_button = QPushButton("Install ONNX Runtime (CPU)", self.install_row)
+        self.install_cpu_button.setObjectName("installOnnxCpu")
+        self.install_cpu_button.setToolTip("pip install onnxruntime into this QGIS profile, with QGIS's own "
+                                           "Python; nothing QGIS ships is upgraded")
+        self.install_cpu_button.clicked.connect(lambda: self.install_runtime(gpu=False))
+        self.install_gpu_button = QPushButton("… (NVIDIA GPU)", self.install_row)
+        self.install_gpu_button.setObjectName("installOnnxGpu")
+        self.install_gpu_button.setToolTip("pip install onnxruntime-gpu (CUDA) instead of the CPU build; the two "
+                                           "are never installed together")
+        self.install_gpu_button.clicked.connect(lambda: self.install_runtime(gpu=True))
+        install_layout.addWidget(self.install_cpu_button)
+        install_layout.addWidget(self.install_gpu_button)
+        form.addRow(self.install_row)
+        self.install_task = None
         self.warp = QComboBox(match)
         self.warp.addItems(WARP_CHOICES)
         self.warp.setToolTip("Also write the SAR warped onto the optical frame (sar_corrected.tif); auto picks "
@@ -139,7 +158,7 @@ class SarcoregDock(QgsDockWidget):
         out = QGroupBox("Output", body)
         form = QFormLayout(out)
         self.outdir = QgsFileWidget(out)
-        self.outdir.setStorageMode(QgsFileWidget.GetDirectory)
+        self.outdir.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
         self.outdir.setDialogTitle("Output folder of the co-registration")
         form.addRow("Folder", self.outdir)
         self.load_results = QCheckBox("Show the results on the map", out)
@@ -189,6 +208,29 @@ class SarcoregDock(QgsDockWidget):
             "Execution providers of ONNX Runtime: " + (", ".join(st.available) or "none") +
             ". The learned matcher (dcdm) runs in ONNX Runtime; classical matchers in numpy.")
         self.runtime_status = st
+        self.install_row.setVisible(not st.installed)
+        for button in (self.install_cpu_button, self.install_gpu_button):
+            button.setEnabled(self.install_task is None)
+
+    def install_runtime(self, gpu: bool = False, folder=None):
+        """Install ONNX Runtime (CPU or GPU build) into the QGIS profile, in the background,
+        with progress in the message bar; the runtime line is updated when it is done."""
+        from .deps_install import start_install
+
+        if self.install_task is not None:
+            return None
+        for button in (self.install_cpu_button, self.install_gpu_button):
+            button.setEnabled(False)
+        package = "onnxruntime-gpu" if gpu else "onnxruntime"
+        self.install_task = start_install(self.iface.messageBar(), [package], folder, on_done=self._installed)
+        return self.install_task
+
+    def _installed(self, task) -> None:
+        self.install_task = None
+        try:
+            self._update_runtime()
+        except RuntimeError:  # the dock was closed (plugin unloaded) while installing
+            pass
 
     # --- settings -----------------------------------------------------------------
     def save_settings(self) -> None:
@@ -248,7 +290,7 @@ class SarcoregDock(QgsDockWidget):
     def run(self) -> Optional[CoregTask]:
         """Start a co-registration task; refuses (message bar) what cannot run."""
         if self.task is not None:
-            self._message("a co-registration is already running: wait for it or cancel it", Qgis.Warning)
+            self._message("a co-registration is already running: wait for it or cancel it", Qgis.MessageLevel.Warning)
             return None
         try:
             request = self.current_request()
@@ -259,7 +301,7 @@ class SarcoregDock(QgsDockWidget):
                 raise DockError(f"{request.outdir} already holds the results of a run ({', '.join(existing)}): "
                                 "choose another output folder, or remove those files first")
         except DockError as exc:
-            self._message(str(exc), Qgis.Warning)
+            self._message(str(exc), Qgis.MessageLevel.Warning)
             return None
         self.save_settings()
         task = CoregTask(request.optical, request.sar, request.outdir, request.config, on_done=self._done)
@@ -304,19 +346,19 @@ class SarcoregDock(QgsDockWidget):
                 canvas = self.iface.mapCanvas()
                 if tp is not None and canvas is not None:
                     canvas.refresh()
-            self._message(f"done: {line}", Qgis.Success)
+            self._message(f"done: {line}", Qgis.MessageLevel.Success)
         elif task.cancelled:
             self.progress.setValue(0)
             self.status.setText(task.error_message)
-            self._message(task.error_message, Qgis.Info)
+            self._message(task.error_message, Qgis.MessageLevel.Info)
         else:
             self.progress.setValue(0)
             self.status.setText(task.error_message)
-            self._message(task.error_message, Qgis.Critical)
+            self._message(task.error_message, Qgis.MessageLevel.Critical)
 
     def _message(self, text: str, level) -> None:
         bar = self.iface.messageBar()
-        duration = 0 if level == Qgis.Critical else 10
+        duration = 0 if level == Qgis.MessageLevel.Critical else 10
         bar.pushMessage(TITLE, text, level, duration)
 
     # --- inspector ----------------------------------------------------------------------

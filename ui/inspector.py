@@ -58,12 +58,12 @@ def pixmap_from(array: np.ndarray, heat: bool = False, peak_rc=None, size: int =
     if heat:
         rgb = np.ascontiguousarray(to_heat_rgb(array))
         h, w = rgb.shape[:2]
-        image = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+        image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
     else:
         grey = np.ascontiguousarray(to_grey8(array))
         h, w = grey.shape
-        image = QImage(grey.data, w, h, w, QImage.Format_Grayscale8).copy()
-    pixmap = QPixmap.fromImage(image.scaled(size, size, Qt.KeepAspectRatio, Qt.FastTransformation))
+        image = QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    pixmap = QPixmap.fromImage(image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
     if peak_rc is not None and all(math.isfinite(v) for v in peak_rc):
         scale = pixmap.width() / float(w)
         x, y = (peak_rc[1] + 0.5) * scale, (peak_rc[0] + 0.5) * scale
@@ -118,7 +118,7 @@ class InspectorPanel(QgsDockWidget):
             cap = QLabel(caption, body)
             pic = QLabel(body)
             pic.setMinimumSize(PICTURE_PX, PICTURE_PX)
-            pic.setAlignment(Qt.AlignCenter)
+            pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
             pic.setWordWrap(True)
             pic.setObjectName(f"inspector_{key}")
             grid.addWidget(cap, (i // 2) * 2, i % 2)
@@ -182,7 +182,7 @@ class InspectorTool(QgsMapToolEmitPoint):
             parent = self.iface.mainWindow() if self.iface is not None else None
             self.panel = InspectorPanel(parent)
             if self.iface is not None:
-                self.iface.addDockWidget(Qt.RightDockWidgetArea, self.panel)
+                self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.panel)
         self.panel.show()
         return self.panel
 
@@ -204,7 +204,7 @@ class InspectorTool(QgsMapToolEmitPoint):
         attributes = {name: _plain(feature[name]) for name in layer.fields().names()}
         panel = self.ensure_panel()
         outdir = str(layer.customProperty(OUTDIR_PROPERTY) or "")
-        QApplication.setOverrideCursor(Qt.WaitCursor)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             images = read_window(outdir, int(attributes["win_row"]), int(attributes["win_col"]),
                                  str(attributes.get("similarity") or ""),
@@ -213,7 +213,7 @@ class InspectorTool(QgsMapToolEmitPoint):
             panel.show_error(f"cannot re-read this tie point's window: {exc}")
             panel.show_numbers(attributes)
             if self.iface is not None:
-                self.iface.messageBar().pushMessage("sarcoreg", f"inspector: {exc}", Qgis.Warning, 8)
+                self.iface.messageBar().pushMessage("sarcoreg", f"inspector: {exc}", Qgis.MessageLevel.Warning, 8)
             return
         finally:
             QApplication.restoreOverrideCursor()

@@ -12,8 +12,10 @@ import os
 from pathlib import Path
 from typing import Dict, Optional
 
-from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsProject, QgsRasterBandStats, QgsRasterLayer,
+from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsProject, QgsRasterLayer,
                        QgsVectorLayer)
+
+from ..compat import STAT_MAX, STAT_MIN
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 ROLE_PROPERTY = "sarcoreg/role"
@@ -47,7 +49,7 @@ def _stretch_to_data(layer: QgsRasterLayer) -> None:
     renderer = layer.renderer()
     if renderer is None or not hasattr(renderer, "setClassificationMin"):
         return
-    stats = layer.dataProvider().bandStatistics(1, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    stats = layer.dataProvider().bandStatistics(1, STAT_MIN | STAT_MAX)
     lo, hi = float(stats.minimumValue), float(stats.maximumValue)
     if not (hi > lo):
         return

@@ -33,8 +33,8 @@ def runtime_status(requested: str = "auto") -> RuntimeStatus:
         ort = importlib.import_module("onnxruntime")
     except ImportError:
         return RuntimeStatus(False, "", (), "", "onnxruntime is not installed in QGIS's Python, so the "
-                             f"learned matcher cannot run: install it with  {install_command()}  "
-                             "(classical matchers work without it)")
+                             f"learned matcher cannot run: install it with the button below, or with  "
+                             f"{install_command()}  (classical matchers work without it)")
     available = tuple(ort.get_available_providers())
     has_cuda = PROVIDER_NAMES["cuda"] in available
     if requested == "cpu" or (requested == "auto" and not has_cuda):

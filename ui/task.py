@@ -43,7 +43,7 @@ class CoregTask(QgsTask):
 
     def __init__(self, optical: str, sar: str, outdir: str, config, overwrite: bool = False,
                  on_done: Optional[Callable[["CoregTask"], None]] = None) -> None:
-        super().__init__(f"sarcoreg: co-register into {outdir}", QgsTask.CanCancel)
+        super().__init__(f"sarcoreg: co-register into {outdir}", QgsTask.Flag.CanCancel)
         self.optical, self.sar, self.outdir = optical, sar, outdir
         self.config = config
         self.overwrite = overwrite

@@ -1,8 +1,10 @@
 """Re-read one window of a finished co-registration, for the inspector.
 
-The inputs, band choice and window sizes are those recorded in ``report.json``; the scene is
-laid out again with the engine (``core.coregister.prepare``) and the window found by its
-lattice position ``(win_row, win_col)``, so the pictures are exactly what was matched.
+The inputs, band choice, window sizes and coarse offset are those recorded in ``report.json``;
+the scene is laid out again with the engine (``core.coregister.prepare``), its SAR windows
+displaced by the recorded coarse offset (``with_recorded_offset``), the window found by its
+lattice position ``(win_row, win_col)`` and read by the engine's own window reader
+(``read_window_pixels``), so the pictures are exactly what was matched.
 No Qt here: arrays in, arrays out.
 """
 from __future__ import annotations
@@ -72,13 +74,16 @@ def _input_path(path, outdir: str):
 def _read_similarity(outdir: str, relative: str) -> Optional[np.ndarray]:
     from osgeo import gdal
 
+    from ..core.gdalscope import gdal_scope
+
     path = os.path.join(outdir, relative) if relative else ""
     if not path or not os.path.isfile(path):
         return None
-    ds = gdal.Open(path)
-    band = ds.GetRasterBand(1)
-    array = band.ReadAsArray().astype(np.float32)
-    del band, ds
+    with gdal_scope():
+        ds = gdal.Open(path)
+        band = ds.GetRasterBand(1)
+        array = band.ReadAsArray().astype(np.float32)
+        del band, ds
     return array
 
 
@@ -101,24 +106,28 @@ def read_window(outdir: str, win_row: int, win_col: int, similarity: str = "",
 
 
 def _read_window(outdir, win_row, win_col, similarity, shift_px, rerun) -> WindowImages:
-    from ..core.coregister import make_matcher, prepare
+    from ..core.coregister import make_matcher, prepare, read_window_pixels, with_recorded_offset
     from ..core.errors import InputError
 
     report = load_report(outdir)
     config = config_from_report(report)
     inputs = report.get("inputs", {})
     scene = prepare(_input_path(inputs["optical"], outdir), _input_path(inputs["sar"], outdir), config)
+    # the SAR windows are read where the run read them: displaced by its coarse offset
+    scene = with_recorded_offset(scene, report.get("coarse_offset"))
     window = next((w for w in scene.windows if w.win_row == int(win_row) and w.win_col == int(win_col)), None)
     if window is None:
         raise InputError(f"window ({win_row}, {win_col}) is not in the lattice of {outdir}: "
                          "the inputs changed since the run")
-    tr, tc = window.template_origin
-    template = scene.optical.read(tr, tc, window.template_px, window.template_px)
-    reference = scene.sar.read(window.row0, window.col0, window.window_px, window.window_px)
+    pixels = read_window_pixels(scene, window, config.max_nodata_fraction)
+    template, reference = pixels.template, pixels.reference
     sim = _read_similarity(outdir, similarity)
     margin = window.margin_px
+    # the tie point's shift includes the coarse offset; the peak is in the displaced window
+    dy0, dx0 = scene.sar_offset_px
     dx, dy = shift_px
-    peak = (dy + margin, dx + margin) if math.isfinite(dx) and math.isfinite(dy) else None
+    peak = ((dy - dy0 + margin, dx - dx0 + margin) if math.isfinite(dx) and math.isfinite(dy)
+            else None)
     learned = config.matcher in LEARNED_MATCHERS
     translated, note = None, ""
     if rerun is None:

@@ -55,8 +55,8 @@ def zncc_torch(template: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
 def gaussian_target(shape, centre: torch.Tensor, sigma: float) -> torch.Tensor:
     """Normalised Gaussian blobs ``(B, H, W)`` centred at ``centre`` ``(B, 2)`` (row, col)."""
     h, w = shape
-    rows = torch.arange(h, dtype=torch.float32).view(1, h, 1)
-    cols = torch.arange(w, dtype=torch.float32).view(1, 1, w)
+    rows = torch.arange(h, dtype=torch.float32, device=centre.device).view(1, h, 1)
+    cols = torch.arange(w, dtype=torch.float32, device=centre.device).view(1, 1, w)
     d2 = (rows - centre[:, 0, None, None]) ** 2 + (cols - centre[:, 1, None, None]) ** 2
     g = torch.exp(-0.5 * d2 / sigma ** 2)
     return g / g.sum(dim=(1, 2), keepdim=True)
@@ -81,6 +81,6 @@ def soft_argmax(surface: torch.Tensor, temperature: float) -> torch.Tensor:
     """Expected ``(row, col)`` under ``softmax(temperature · surface)`` → ``(B, 2)``."""
     b, h, w = surface.shape
     p = torch.softmax(temperature * surface.flatten(1), dim=1).view(b, h, w)
-    rows = torch.arange(h, dtype=p.dtype)
-    cols = torch.arange(w, dtype=p.dtype)
+    rows = torch.arange(h, dtype=p.dtype, device=p.device)
+    cols = torch.arange(w, dtype=p.dtype, device=p.device)
     return torch.stack([(p.sum(2) * rows).sum(1), (p.sum(1) * cols).sum(1)], 1)

@@ -45,10 +45,11 @@ def sample_latent(model: Dcdm, opt_feat: torch.Tensor, attended: torch.Tensor,
     steps = ddim_timesteps(schedule)
     b = opt_feat.shape[0]
     h, w = opt_feat.shape[-2:]
-    x = torch.from_numpy(fixed_noise((model.cfg.latent_ch, h, w), schedule))[None].expand(b, -1, -1, -1)
+    device = opt_feat.device
+    x = torch.from_numpy(fixed_noise((model.cfg.latent_ch, h, w), schedule)).to(device)[None].expand(b, -1, -1, -1)
     x0 = x
     for i, t in enumerate(steps):
-        emb = torch.from_numpy(timestep_embedding(np.full(b, t), model.cfg.time_dim))
+        emb = torch.from_numpy(timestep_embedding(np.full(b, t), model.cfg.time_dim)).to(device)
         with torch.set_grad_enabled(torch.is_grad_enabled() and (not grad_last_only or i + 1 == len(steps))):
             x0 = model.denoiser(x, emb, opt_feat, attended)
         abar_prev = float(abar[steps[i + 1]]) if i + 1 < len(steps) else 1.0

@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessing, QgsProcessingException,
+from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer)
 
 from ..feedback import ProcessingFeedbackAdapter
+from ...compat import NUMBER_DOUBLE, VECTOR_POINT, WKT_PREFERRED_GDAL
 from .base import SarcoregAlgorithm, engine_errors, raster_path
 
 METHODS = ("affine", "poly2", "tps", "auto")
@@ -89,7 +90,7 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Raster to correct (usually the SAR)"))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            self.TIEPOINTS, "Tie points (sarcoreg tiepoints.gpkg)", [QgsProcessing.TypeVectorPoint]))
+            self.TIEPOINTS, "Tie points (sarcoreg tiepoints.gpkg)", [VECTOR_POINT]))
         method = QgsProcessingParameterEnum(self.METHOD, "Transformation", list(METHODS), False, "affine")
         method.setUsesStaticStrings(True)
         self.addParameter(method)
@@ -97,7 +98,7 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
             self.INCLUDE_OUTLIERS, "Use outlier tie points too", False))
         self.addParameter(QgsProcessingParameterNumber(
             self.RESOLUTION, "Output pixel size (tie-point CRS units, 0: like the input)",
-            QgsProcessingParameterNumber.Double, 0.0, False, 0.0))
+            NUMBER_DOUBLE, 0.0, False, 0.0))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Corrected raster"))
         self.addOutput(QgsProcessingOutputNumber(self.GCPS, "GCPs used"))
 
@@ -121,7 +122,7 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
         crs: QgsCoordinateReferenceSystem = source.sourceCrs()
         if not crs.isValid():
             raise QgsProcessingException("the tie-point layer has no CRS: give a sarcoreg tiepoints.gpkg")
-        crs_wkt = crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL)
+        crs_wkt = crs.toWkt(WKT_PREFERRED_GDAL)
         with engine_errors():
             info = describe(path)
             grid = output_grid(info, crs_wkt, self.parameterAsDouble(parameters, self.RESOLUTION, context))

@@ -3,22 +3,23 @@ from __future__ import annotations
 
 import os
 
-from qgis.core import (QgsProcessing, QgsProcessingContext, QgsProcessingException,
+from qgis.core import (QgsProcessingContext, QgsProcessingException,
                        QgsProcessingLayerPostProcessorInterface, QgsProcessingOutputFile,
                        QgsProcessingOutputNumber, QgsProcessingOutputRasterLayer,
                        QgsProcessingOutputVectorLayer, QgsProcessingParameterBand,
-                       QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterBoolean,
                        QgsProcessingParameterEnum, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingUtils)
 
 from ..feedback import ProcessingFeedbackAdapter
+from ...compat import FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER, VECTOR_POINT
 from .base import SarcoregAlgorithm, engine_errors, raster_path
 
 WARP_CHOICES = ("none", "affine", "poly2", "tps", "auto")
 
 
 def matcher_choices() -> list:
-    """``auto`` then the registry's matchers (``dcdm`` only when its model is installed)."""
+    """``auto`` (the matcher best on the multi-region validation) then the registry's matchers (``dcdm`` only when its model is installed)."""
     from ...core.matchers import matcher_names
 
     return ["auto"] + [m for m in matcher_names() if m != "auto"]
@@ -94,20 +95,20 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         self.addParameter(_int(self.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
         self.addParameter(QgsProcessingParameterNumber(
             self.RESOLUTION, "Working pixel size (map units, 0: the coarser of the two)",
-            QgsProcessingParameterNumber.Double, 0.0, False, 0.0))
+            NUMBER_DOUBLE, 0.0, False, 0.0))
         self.addParameter(_enum(self.PROVIDER, "ONNX Runtime provider (learned matcher)", PROVIDERS, d.provider))
         self.addParameter(_enum(self.WARP, "Write the corrected SAR with", WARP_CHOICES, "none"))
         self.addParameter(QgsProcessingParameterNumber(
             self.MIN_CONFIDENCE, "Minimum confidence (below: outlier)",
-            QgsProcessingParameterNumber.Double, d.min_confidence, False, 0.0, 1.0))
+            NUMBER_DOUBLE, d.min_confidence, False, 0.0, 1.0))
         nodata = QgsProcessingParameterNumber(
             self.MAX_NODATA, "Skip a window above this share of nodata",
-            QgsProcessingParameterNumber.Double, d.max_nodata_fraction, False, 0.0, 0.99)
-        nodata.setFlags(nodata.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            NUMBER_DOUBLE, d.max_nodata_fraction, False, 0.0, 0.99)
+        nodata.setFlags(nodata.flags() | FLAG_ADVANCED)
         self.addParameter(nodata)
         self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, "Replace existing outputs", False))
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT, "Output folder"))
-        self.addOutput(QgsProcessingOutputVectorLayer(self.TIEPOINTS, "Tie points", QgsProcessing.TypeVectorPoint))
+        self.addOutput(QgsProcessingOutputVectorLayer(self.TIEPOINTS, "Tie points", VECTOR_POINT))
         self.addOutput(QgsProcessingOutputRasterLayer(self.SHIFT_FIELD, "Shift field (dx_m, dy_m)"))
         self.addOutput(QgsProcessingOutputRasterLayer(self.SIMILARITY, "Similarity maps"))
         self.addOutput(QgsProcessingOutputRasterLayer(self.CORRECTED, "Corrected SAR"))
@@ -203,7 +204,7 @@ def _enum(name: str, description: str, options, default: str) -> QgsProcessingPa
 
 
 def _int(name: str, description: str, default: int, minimum: int) -> QgsProcessingParameterNumber:
-    return QgsProcessingParameterNumber(name, description, QgsProcessingParameterNumber.Integer,
+    return QgsProcessingParameterNumber(name, description, NUMBER_INTEGER,
                                         default, False, minimum)
 
 

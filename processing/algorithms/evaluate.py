@@ -9,6 +9,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum, QgsPr
                        QgsProcessingParameterString)
 
 from ..feedback import ProcessingFeedbackAdapter
+from ...compat import FILE_FOLDER, NUMBER_DOUBLE, NUMBER_INTEGER
 from .base import SarcoregAlgorithm, engine_errors
 from .coregister import matcher_choices
 
@@ -48,7 +49,7 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(
-            self.DATA, "Folder of co-registered pairs", QgsProcessingParameterFile.Folder))
+            self.DATA, "Folder of co-registered pairs", FILE_FOLDER))
         names = [m for m in matcher_choices() if m != "auto"]
         matchers = QgsProcessingParameterEnum(self.MATCHERS, "Matchers (none: all)", names, True, None, True)
         matchers.setUsesStaticStrings(True)
@@ -56,15 +57,15 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             self.SETTINGS, "Reference/template sizes", "256/192,512/384"))
         self.addParameter(QgsProcessingParameterNumber(
-            self.SAMPLES, "Samples per setting", QgsProcessingParameterNumber.Integer, 200, False, 1))
+            self.SAMPLES, "Samples per setting", NUMBER_INTEGER, 200, False, 1))
         split = QgsProcessingParameterEnum(self.SPLIT, "Pairs", list(SPLITS), False, "val")
         split.setUsesStaticStrings(True)
         self.addParameter(split)
         self.addParameter(QgsProcessingParameterNumber(
-            self.SEED, "Seed", QgsProcessingParameterNumber.Integer, 0, False))
+            self.SEED, "Seed", NUMBER_INTEGER, 0, False))
         self.addParameter(QgsProcessingParameterNumber(
             self.NOISE, "Noise variance on the template (share of its variance)",
-            QgsProcessingParameterNumber.Double, 0.0, False, 0.0, 10.0))
+            NUMBER_DOUBLE, 0.0, False, 0.0, 10.0))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, "Scores (CSV)", "CSV files (*.csv)"))
 

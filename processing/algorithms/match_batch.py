@@ -5,6 +5,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean, Qg
                        QgsProcessingParameterFile, QgsProcessingParameterFileDestination)
 
 from ..feedback import ProcessingFeedbackAdapter
+from ...compat import FILE_FILE
 from .base import SarcoregAlgorithm, engine_errors
 from .coregister import matcher_choices
 
@@ -26,7 +27,7 @@ class MatchBatchAlgorithm(SarcoregAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(
-            self.MANIFEST, "Manifest CSV (id,template,reference)", QgsProcessingParameterFile.File, "csv"))
+            self.MANIFEST, "Manifest CSV (id,template,reference)", FILE_FILE, "csv"))
         matcher = QgsProcessingParameterEnum(self.MATCHER, "Matcher", matcher_choices(), False, "auto")
         matcher.setUsesStaticStrings(True)
         self.addParameter(matcher)
