@@ -49,6 +49,10 @@ from .samples import DATASET_DIR, Pair, Sample, cut_sample, list_pairs, load_pai
 log = logging.getLogger("sarcoreg.sources")
 
 ROLES = ("train", "dev", "val")
+# the published CFOG (Ye et al.): |g·u| on 9 orientations, σ 0.8, [1, 2, 1] along orientation,
+# per-pixel L2 norm; with MIND, the two unrelated matchers of the truth check and of the
+# residual measurement, and the textbook reference of the validation
+TEXTBOOK_CFOG = {"projection": "abs", "n_orientations": 9, "presmooth_px": 0.0, "sigma_px": 0.8, "norm_floor": 0.0}
 SOURCES = ("s1s2_la", "ombria", "multiearth", "other")
 DEV_FRACTION = 0.12          # of the s1s2_la train split (as models/dcdm/train.py)
 OMBRIA_DEV_FRACTION = 0.2    # of OMBRIA's upstream train folder
@@ -273,8 +277,7 @@ def truth_check(samples: Sequence[Sample]) -> np.ndarray:
     each other and both miss the sample's truth by more than ``MISS_PX`` (see the module doc)."""
     from .matchers import get_matcher
 
-    checkers = (get_matcher("cfog", projection="abs", n_orientations=9, presmooth_px=0.0, sigma_px=0.8,
-                            norm_floor=0.0), get_matcher("mind"))
+    checkers = (get_matcher("cfog", **TEXTBOOK_CFOG), get_matcher("mind"))
     keep = np.ones(len(samples), dtype=bool)
     for i, s in enumerate(samples):
         found = [m.match(s.template, s.reference) for m in checkers]

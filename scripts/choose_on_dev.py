@@ -35,12 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from sarcoreg.core.evaluate import score  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.matchers.common import finish_match  # noqa: E402
-from sarcoreg.core.sources import source_samples  # noqa: E402
+from sarcoreg.core.sources import TEXTBOOK_CFOG, source_samples  # noqa: E402
 
 CLASSICAL = {
     "cfog square (shipped)": ("cfog", dict(projection="square")),
-    "cfog abs9 textbook": ("cfog", dict(projection="abs", n_orientations=9, presmooth_px=0.0, sigma_px=0.8,
-                                        norm_floor=0.0)),
+    "cfog abs9 textbook": ("cfog", dict(TEXTBOOK_CFOG)),
     "cfog abs9 σ0.8 floor1": ("cfog", dict(projection="abs", n_orientations=9, presmooth_px=0.0, sigma_px=0.8,
                                            norm_floor=1.0)),
     "cfog abs9 pre0.7 σ1 floor1": ("cfog", dict(projection="abs", n_orientations=9)),

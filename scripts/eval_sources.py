@@ -19,11 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sarcoreg.core.evaluate import evaluate_sources, format_sources_markdown  # noqa: E402
 from sarcoreg.core.matchers import get_matcher, matcher_names  # noqa: E402
+from sarcoreg.core.sources import TEXTBOOK_CFOG  # noqa: E402
 
 
 def matchers(with_dcdm: bool = True):
     out = [get_matcher("cfog"), get_matcher("mind")]
-    textbook = get_matcher("cfog", projection="abs", n_orientations=9, presmooth_px=0.0, sigma_px=0.8, norm_floor=0.0)
+    textbook = get_matcher("cfog", **TEXTBOOK_CFOG)
     textbook.name = "textbook CFOG (9 orient.)"
     out.append(textbook)
     if with_dcdm and "dcdm" in matcher_names():

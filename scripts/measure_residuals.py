@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
-from sarcoreg.core.sources import RESIDUALS_CSV, list_source_pairs, load  # noqa: E402
+from sarcoreg.core.sources import RESIDUALS_CSV, TEXTBOOK_CFOG, list_source_pairs, load  # noqa: E402
 
 TEMPLATE, SEARCH, GRID = 96, 16, 3
 MIN_AGREE, MAX_SPREAD, MAX_SHIFT = 5, 1.0, 12.0
@@ -37,8 +37,7 @@ FIELDS = ("source", "pair_id", "dy", "dx", "n_agree", "spread_px", "reliable")
 
 
 def checkers():
-    return (get_matcher("cfog", projection="abs", n_orientations=9, presmooth_px=0.0, sigma_px=0.8, norm_floor=0.0),
-            get_matcher("mind"))
+    return get_matcher("cfog", **TEXTBOOK_CFOG), get_matcher("mind")
 
 
 def measure(optical: np.ndarray, sar: np.ndarray, matchers) -> dict:

@@ -30,9 +30,9 @@ from sarcoreg.core.dcdm.contract import prepare  # noqa: E402
 from sarcoreg.core.dcdm.matcher import DcdmMatcher  # noqa: E402
 from sarcoreg.core.matchers.descriptor import CfogConfig, cfog_descriptor  # noqa: E402
 from sarcoreg.core.matchers.kernels import gaussian_blur  # noqa: E402
-from sarcoreg.core.sources import source_samples  # noqa: E402
+from sarcoreg.core.sources import TEXTBOOK_CFOG, source_samples  # noqa: E402
 
-STRUCT = CfogConfig(projection="abs", n_orientations=9, presmooth_px=0.0, sigma_px=0.8, norm_floor=0.0)
+STRUCT = CfogConfig(**TEXTBOOK_CFOG)
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:

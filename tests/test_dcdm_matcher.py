@@ -158,6 +158,11 @@ def test_engine_batches_windows_without_changing_the_tie_points(tmp_path):
                           batch_size=b, write_similarity=False, coarse_search=False)
         runs[b] = coregister(opt, sar, tmp_path / f"b{b}", cfg)
         assert runs[b].report["runtime"]["batch_size"] == b
+        # the fusion chosen on the dev split travels with the model and is reported
+        rep = runs[b].report
+        assert rep["matcher"]["classical"] == "mind" and rep["matcher"]["guard_px"] == 3.0
+        assert rep["counts"]["unsure"] == len(rep["unsure_windows"])
+        assert all(w["note"].startswith("guard:") for w in rep["unsure_windows"])
     one, three = runs[1].tiepoints, runs[3].tiepoints
     assert len(one) == len(three) >= 4
     for a, b in zip(one, three):
