@@ -231,10 +231,25 @@ def test_evaluate_writes_scores(provider, shared_data, tmp_path):
 
     out = tmp_path / "scores.csv"
     _run("sarcoreg:evaluate", {"DATA": str(shared_data), "MATCHERS": ["zncc"], "SETTINGS": "256/192",
-                               "SAMPLES": 3, "OUTPUT": str(out)})
+                               "SAMPLES": 3, "PROTOCOL": "la", "OUTPUT": str(out)})
     with open(out) as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 1 and rows[0]["matcher"] == "zncc" and 0 <= float(rows[0]["cmr5"]) <= 1
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_evaluate_by_source_is_the_default(provider, shared_data, tmp_path):
+    import csv
+
+    out = tmp_path / "scores.csv"
+    _run("sarcoreg:evaluate", {"DATA": str(shared_data), "MATCHERS": ["cfog"], "SETTINGS": "256/192",
+                               "SAMPLES": 2, "OUTPUT": str(out)})
+    with open(out) as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["source"] for r in rows] == ["s1s2_la", "ombria", "other", "overall"]
+    assert int(rows[-1]["n"]) == sum(int(r["n"]) for r in rows[:-1])
+    assert all(r["matcher"] == "cfog" for r in rows)
 
 
 # --- qgis_process ---------------------------------------------------------------------

@@ -13,7 +13,8 @@ from ...compat import FILE_FOLDER, NUMBER_DOUBLE, NUMBER_INTEGER
 from .base import SarcoregAlgorithm, engine_errors
 from .coregister import matcher_choices
 
-SPLITS = ("val", "train", "all")
+SPLITS = ("val", "train", "all", "dev")
+PROTOCOLS = ("sources", "la")
 
 
 def parse_settings(text: str) -> tuple:
@@ -36,6 +37,7 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
     SPLIT = "SPLIT"
     SEED = "SEED"
     NOISE = "NOISE"
+    PROTOCOL = "PROTOCOL"
     OUTPUT = "OUTPUT"
 
     def name(self) -> str:
@@ -66,6 +68,11 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             self.NOISE, "Noise variance on the template (share of its variance)",
             NUMBER_DOUBLE, 0.0, False, 0.0, 10.0))
+        protocol = QgsProcessingParameterEnum(
+            self.PROTOCOL, "Protocol (sources: per source and overall over every shared source with a truth; "
+            "la: the Los Angeles pairs alone)", list(PROTOCOLS), False, "sources")
+        protocol.setUsesStaticStrings(True)
+        self.addParameter(protocol)
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, "Scores (CSV)", "CSV files (*.csv)"))
 
@@ -76,6 +83,22 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
             [m for m in matcher_choices() if m != "auto"]
         settings = parse_settings(self.parameterAsString(parameters, self.SETTINGS, context))
         out_path = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        protocol = self.parameterAsEnumString(parameters, self.PROTOCOL, context) or "sources"
+        if protocol == "sources":
+            if self.parameterAsDouble(parameters, self.NOISE, context) > 0:
+                raise QgsProcessingException("template noise applies to the 'la' protocol: set it to 0 or "
+                                             "choose protocol 'la'")
+            with engine_errors():
+                by_source = ev.evaluate_sources(
+                    self.parameterAsFile(parameters, self.DATA, context), list(matchers), settings=settings,
+                    n_per_source=self.parameterAsInt(parameters, self.SAMPLES, context),
+                    seed=self.parameterAsInt(parameters, self.SEED, context),
+                    role=self.parameterAsEnumString(parameters, self.SPLIT, context) or "val",
+                    feedback=ProcessingFeedbackAdapter(feedback))
+            self._write([dict(source=r.source, removed_by_truth_check=r.n_removed, **dataclasses.asdict(r.score))
+                         for r in by_source], out_path)
+            feedback.pushInfo(ev.format_sources_markdown(by_source))
+            return {self.OUTPUT: out_path}
         with engine_errors():
             scores = ev.evaluate(
                 self.parameterAsFile(parameters, self.DATA, context), list(matchers), settings=settings,
@@ -84,10 +107,13 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
                 split=self.parameterAsEnumString(parameters, self.SPLIT, context) or "val",
                 noise_var=self.parameterAsDouble(parameters, self.NOISE, context),
                 feedback=ProcessingFeedbackAdapter(feedback))
-        rows = [dataclasses.asdict(s) for s in scores]
+        self._write([dataclasses.asdict(s) for s in scores], out_path)
+        feedback.pushInfo(ev.format_markdown(scores))
+        return {self.OUTPUT: out_path}
+
+    @staticmethod
+    def _write(rows, out_path: str) -> None:
         with open(out_path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["matcher"])
             writer.writeheader()
             writer.writerows(rows)
-        feedback.pushInfo(ev.format_markdown(scores))
-        return {self.OUTPUT: out_path}
