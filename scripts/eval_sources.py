@@ -22,13 +22,14 @@ from sarcoreg.core.matchers import get_matcher, matcher_names  # noqa: E402
 from sarcoreg.core.sources import TEXTBOOK_CFOG  # noqa: E402
 
 
-def matchers(with_dcdm: bool = True):
+def matchers(with_dcdm: bool = True, with_translation: bool = True):
     out = [get_matcher("cfog"), get_matcher("mind")]
     textbook = get_matcher("cfog", **TEXTBOOK_CFOG)
     textbook.name = "textbook CFOG (9 orient.)"
     out.append(textbook)
     if with_dcdm and "dcdm" in matcher_names():
         out.append(get_matcher("dcdm"))
+    if with_dcdm and with_translation and "dcdm" in matcher_names():
         alone = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0)
         alone.name = "dcdm translation alone"
         out.append(alone)
@@ -43,9 +44,11 @@ def main(argv=None) -> int:
     ap.add_argument("--role", default="val")
     ap.add_argument("--settings", default="256/192,512/384")
     ap.add_argument("--no-dcdm", action="store_true")
+    ap.add_argument("--no-translation", action="store_true", help="leave out the translation alone")
     a = ap.parse_args(argv)
     settings = tuple(tuple(int(v) for v in s.split("/")) for s in a.settings.split(","))
-    res = evaluate_sources(a.data, matchers(not a.no_dcdm), settings, a.samples, a.seed, a.role)
+    res = evaluate_sources(a.data, matchers(not a.no_dcdm, not a.no_translation), settings, a.samples, a.seed,
+                           a.role)
     print(format_sources_markdown(res))
     return 0
 

@@ -114,6 +114,9 @@ class SarcoregDock(QgsDockWidget):
         form = QFormLayout(match)
         self.matcher = QComboBox(match)
         self.matcher.addItems(matcher_choices())
+        self.matcher.setToolTip("auto: the matcher that is best on the multi-region validation (places and "
+                                "sensors the model never saw; see the model card). dcdm: the learned matcher, "
+                                "translation fused with MIND.")
         form.addRow("Matcher", self.matcher)
         self.window = _spin(16, 4096, d.window_px, " px")
         self.template = _spin(8, 4096, d.template_px, " px")
@@ -198,11 +201,15 @@ class SarcoregDock(QgsDockWidget):
     def _update_runtime(self, *_args) -> None:
         from .runtime import runtime_status
 
+        from ..core.matchers import resolve_name
+
         matcher = self.matcher.currentText()
         st = runtime_status(self.provider.currentText())
         text = st.message
-        if matcher not in ("dcdm", "auto"):
-            text += f"; {matcher} runs in numpy, without it"
+        resolved = resolve_name(matcher)
+        if resolved != "dcdm":
+            said = f"auto runs {resolved}" if matcher == "auto" else matcher
+            text += f"; {said}, in numpy, without it"
         self.runtime_label.setText(text)
         self.runtime_label.setToolTip(
             "Execution providers of ONNX Runtime: " + (", ".join(st.available) or "none") +
