@@ -101,6 +101,15 @@ def split_of(pair_id: str, val_fraction: float = VAL_FRACTION) -> str:
     return "val" if int(digest[:8], 16) / 0x100000000 < val_fraction else "train"
 
 
+DEV_FRACTION = 0.12  # of the train split: the model's dev pairs (models/dcdm/train.py)
+
+
+def split_train_dev(pairs):
+    """``(train, dev)``: dev = the train-split pairs whose ``dev:`` hash falls in 12 %."""
+    dev = [p for p in pairs if split_of("dev:" + p.pair_id, DEV_FRACTION) == "val"]
+    return [p for p in pairs if p not in dev], dev
+
+
 def list_pairs(data_root: str, split: str = "all") -> List[Pair]:
     """The ``s1s2_la`` pairs under ``data_root`` in ``split`` (``train``, ``val`` or ``all``).
 

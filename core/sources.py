@@ -44,7 +44,7 @@ import numpy as np
 
 from .errors import InputError
 from .radiometry import to_db
-from .samples import DATASET_DIR, Pair, Sample, cut_sample, list_pairs, load_pair, sample_specs, split_of
+from .samples import DATASET_DIR, DEV_FRACTION, Pair, Sample, cut_sample, list_pairs, load_pair, sample_specs, split_of
 
 log = logging.getLogger("sarcoreg.sources")
 
@@ -54,7 +54,6 @@ ROLES = ("train", "dev", "val")
 # residual measurement, and the textbook reference of the validation
 TEXTBOOK_CFOG = {"projection": "abs", "n_orientations": 9, "presmooth_px": 0.0, "sigma_px": 0.8, "norm_floor": 0.0}
 SOURCES = ("s1s2_la", "ombria", "multiearth", "other")
-DEV_FRACTION = 0.12          # of the s1s2_la train split (as models/dcdm/train.py)
 OMBRIA_DEV_FRACTION = 0.2    # of OMBRIA's upstream train folder
 RESIDUALS_CSV = Path(__file__).resolve().parents[1] / "resources" / "truth" / "residuals.csv"
 CHECKED_SOURCES = ("s1s2_la", "ombria", "multiearth")   # per-pair residual truth: check samples

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything sarcoreg needs on Debian 12 or 13, as root (or with sudo):
+# Set up everything sarcoreg needs on Debian 12, 13 or sid, as root (or with sudo):
 #   1. Debian packages: QGIS, GDAL, rasterio, pyproj, shapely, scipy, PROJ, Xvfb, ImageMagick;
 #   2. .venv in the repository root, made from Debian's /usr/bin/python3 with
 #      --system-site-packages so that qgis and osgeo stay visible;
@@ -11,7 +11,9 @@
 #
 # usage: bash scripts/setup.sh [--with-torch] [--no-apt]
 #   --with-torch  also install torch (CPU), onnx and onnxscript, for training and export, and
-#                 the plugin repository's scanners (bandit, detect-secrets) that CI runs
+#                 the plugin repository's scanners (bandit, detect-secrets) that CI runs;
+#                 where no CPU build of torch can be installed it says so and goes on without
+#                 torch (its tests then skip), see install_torch below
 #   --no-apt      do not touch Debian packages (fail if any is missing)
 set -euo pipefail
 
@@ -66,6 +68,7 @@ fi
 "$SYS_PY" -c 'import qgis.core, osgeo.gdal' \
     || die "Debian's python3 cannot import qgis.core / osgeo.gdal: check python3-qgis and python3-gdal"
 QGIS_VERSION_INT=$("$SYS_PY" -c 'from qgis.core import Qgis; print(Qgis.QGIS_VERSION_INT)')
+PY_VERSION=$("$SYS_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 # --- 2. the virtual environment ------------------------------------------------------
 # A venv remembers its own path (script shebangs, the editable finder), so a venv copied
@@ -115,11 +118,65 @@ CONSTRAINTS=(-c "$REPO/constraints.txt" -c "$VENV/system-constraints.txt")
 if ((QGIS_VERSION_INT >= 33400)); then PYTEST_QGIS="pytest-qgis==5.0.2"; else PYTEST_QGIS="pytest-qgis==2.1.0"; fi
 
 REQUIREMENTS=(setuptools onnxruntime pytest "$PYTEST_QGIS" hypothesis "dask[distributed]" distributed)
-if ((WITH_TORCH)); then REQUIREMENTS+=(torch onnx onnxscript bandit detect-secrets); fi
+if ((WITH_TORCH)); then REQUIREMENTS+=(onnx onnxscript bandit detect-secrets); fi
+
+# torch (pinned in constraints.txt) is installed on its own, and only as a CPU build:
+#   1. when the configured indexes resolve it without CUDA packages (Debian 12: the
+#      2.13.0+cpu wheel for Python 3.11), from there;
+#   2. else from PyTorch's CPU index (download.pytorch.org/whl/cpu), when it can be reached;
+#   3. else not at all: PyPI's Linux wheels of torch are CUDA builds (a 500 MB wheel plus
+#      several GB of nvidia-* packages, some of them not installable from every index). The
+#      tests that need torch then skip and say why (.venv/.sarcoreg-no-torch).
+# SARCOREG_TORCH_CUDA=1 accepts a CUDA build in step 1.
+TORCH_CPU_INDEX="${SARCOREG_TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}"
+NO_TORCH="$VENV/.sarcoreg-no-torch"
+install_torch() {
+    local tmp rep why
+    tmp=$(mktemp -d)
+    rep="$tmp/report.json"
+    rm -f "$NO_TORCH"
+    if "${PIP[@]}" install -q --dry-run --ignore-installed --report "$rep" "${CONSTRAINTS[@]}" torch \
+            >"$tmp/out" 2>&1; then
+        local cuda
+        cuda=$("$SYS_PY" - "$rep" <<'PY'
+import json, re, sys
+names = [i["metadata"]["name"].lower() for i in json.load(open(sys.argv[1]))["install"]]
+print(" ".join(n for n in names if re.match(r"(nvidia-|cuda-|triton$)", n)))
+PY
+)
+        if [[ -z $cuda || ${SARCOREG_TORCH_CUDA:-0} == 1 ]]; then
+            log "installing torch${cuda:+ (CUDA build, SARCOREG_TORCH_CUDA=1)}"
+            "${PIP[@]}" install -q "${CONSTRAINTS[@]}" torch
+            rm -rf "$tmp"
+            return
+        fi
+        why="the configured indexes offer only a CUDA build of torch for Python $PY_VERSION (it would bring: $cuda)"
+    else
+        why="the configured indexes have no installable torch for Python $PY_VERSION: $(grep -m1 'ERROR' "$tmp/out" || tail -n1 "$tmp/out")"
+    fi
+    rm -rf "$tmp"
+    if "$VENV/bin/python" - "$TORCH_CPU_INDEX/torch/" <<'PY' 2>/dev/null
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=15).read(1)
+PY
+    then
+        log "installing torch (CPU build) from $TORCH_CPU_INDEX"
+        if "${PIP[@]}" install -q "${CONSTRAINTS[@]}" --index-url "$TORCH_CPU_INDEX" torch; then
+            return
+        fi
+        why="$why; installing it from $TORCH_CPU_INDEX failed"
+    else
+        why="$why; $TORCH_CPU_INDEX cannot be reached"
+    fi
+    printf '%s\n' "no CPU build of torch could be installed: $why" >"$NO_TORCH"
+    log "WARNING: torch NOT installed: $why."
+    log "WARNING: training, ONNX export and their tests (they skip) need it; to accept a CUDA build: SARCOREG_TORCH_CUDA=1 bash scripts/setup.sh --with-torch"
+}
 
 # The stamp records what was installed; when nothing changed pip is not run at all.
 stamp_text() {
     printf '%s\n' "${REQUIREMENTS[@]}"
+    if ((WITH_TORCH)); then echo torch; fi
     cat "$REPO/constraints.txt" "$VENV/system-constraints.txt" "$REPO/pyproject.toml"
 }
 STAMP="$VENV/.sarcoreg-stamp"
@@ -130,6 +187,7 @@ else
     rm -f "$STAMP"
     log "installing from PyPI: ${REQUIREMENTS[*]}"
     "${PIP[@]}" install -q "${CONSTRAINTS[@]}" "${REQUIREMENTS[@]}"
+    if ((WITH_TORCH)); then install_torch; else rm -f "$NO_TORCH"; fi
 
     # --- 4. this repository as the editable package `sarcoreg` -----------------------
     # pyproject.toml maps the package `sarcoreg` onto the repository root; setuptools
@@ -164,4 +222,12 @@ print(f"setup: ok: QGIS {Qgis.QGIS_VERSION}, GDAL {gdal.__version__}, numpy {num
 PY
 ) || die "the environment check failed (see above)"
 [[ -x $VENV/bin/sarcoreg ]] || die ".venv/bin/sarcoreg was not installed"
+if ((WITH_TORCH)); then
+    if [[ -f $NO_TORCH ]]; then
+        log "WARNING: $(cat "$NO_TORCH")"
+    else
+        "$VENV/bin/python" -c 'import torch; print(f"setup: ok: torch {torch.__version__}")' >&2 \
+            || die "torch was installed but does not import"
+    fi
+fi
 log "done: use .venv/bin/python, .venv/bin/pytest and .venv/bin/sarcoreg"

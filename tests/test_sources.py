@@ -34,8 +34,7 @@ def test_roles_are_disjoint_and_ombria_test_is_validation(shared_data):
     assert all(sp.role == "val" for sp in pairs if "/test/" in sp.pair_id)
     assert all(sp.role == "val" for sp in pairs if sp.source == "other")
     # the same rule as the model's training: no s1s2_la dev or val pair is a training pair
-    from sarcoreg.core.samples import list_pairs
-    from sarcoreg.models.dcdm.train import split_train_dev
+    from sarcoreg.core.samples import list_pairs, split_train_dev  # the rule models/dcdm/train.py uses (no torch)
     train, dev = split_train_dev(list_pairs(str(shared_data), "train"))
     assert {p.pair_id for p in dev} == {sp.pair_id for sp in pairs if sp.source == "s1s2_la" and sp.role == "dev"}
 

@@ -146,9 +146,8 @@ def tune(data: str, model_dir: str, n_samples: int = 40, seed: int = 11,
     from ...core.dcdm.matcher import DcdmMatcher, displacement_prior
     from ...core.matchers import get_matcher
     from ...core.matchers.kernels import peak_subpixel, zncc_surface
-    from ...core.samples import cut_sample, load_pair, sample_specs
+    from ...core.samples import cut_sample, load_pair, sample_specs, split_train_dev
     from .data import find_pairs
-    from .train import split_train_dev
 
     _, dev = split_train_dev(find_pairs(data, "train"))
     m = DcdmMatcher(provider="cpu", model_dir=model_dir)

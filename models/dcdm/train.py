@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from ...core.dcdm.schedule import ScheduleConfig, alphas_cumprod, q_sample, timestep_embedding
 from ...core.matchers.kernels import peak_subpixel, zncc_surface
 from ...core.errors import InputError
-from ...core.samples import split_of
+from ...core.samples import DEV_FRACTION, split_of, split_train_dev  # noqa: F401 (re-exported)
 from ...core.sources import list_source_pairs
 from .config import PRESETS, DcdmConfig, TrainConfig
 from .data import PairBank, describe, find_pairs
@@ -42,13 +42,6 @@ from .losses import matching_loss, spc_loss, ssim, zncc_torch
 from .network import Dcdm
 from .sampler import sample_latent, translate
 
-DEV_FRACTION = 0.12
-
-
-def split_train_dev(pairs):
-    """``(train, dev)``: dev = the train-split pairs whose ``dev:`` hash falls in 12 %."""
-    dev = [p for p in pairs if split_of("dev:" + p.pair_id, DEV_FRACTION) == "val"]
-    return [p for p in pairs if p not in dev], dev
 
 
 def save_checkpoint(path: Path, model: Dcdm, opt, state: Dict) -> None:
