@@ -280,12 +280,13 @@ def evaluate_sources(data_root: str, matchers: Sequence[Union[str, Matcher]],
         raise InputError(f"samples per source {n_per_source} must be at least 1")
     chosen = tuple(sources) if sources else src.SOURCES
     pairs = src.list_source_pairs(data_root, [role], chosen)
+    images: dict = {}       # each pair's pixels are read once for all settings
     out: List[SourceScore] = []
     for s_index, (window_px, template_px) in enumerate(settings):
         check_cancel(feedback)
         feedback.info(f"window {window_px} template {template_px}: drawing and checking samples")
         groups = src.source_samples(data_root, window_px, template_px, n_per_source, seed, role, chosen,
-                                    check_truth, pairs)
+                                    check_truth, pairs, images)
         samples = [s for g in groups for s in g.samples]
         total = len(objs) * len(samples)
         done = 0

@@ -291,13 +291,14 @@ def truth_check(samples: Sequence[Sample]) -> np.ndarray:
 
 def source_samples(data_root: str, window_px: int, template_px: int, n_per_source: int, seed: int = 0,
                    role: str = "val", sources: Iterable[str] = SOURCES, check_truth: bool = True,
-                   pairs: Optional[Sequence[SourcePair]] = None) -> List[SourceSamples]:
+                   pairs: Optional[Sequence[SourcePair]] = None,
+                   images: Optional[Dict[str, Tuple[np.ndarray, np.ndarray]]] = None) -> List[SourceSamples]:
     """``n_per_source`` protocol samples drawn from each source's pairs in ``role`` that are large
     enough for the setting (sources without such pairs are left out), truth-checked where the
     truth is a per-pair residual. Deterministic for given arguments."""
     R, T = int(window_px), int(template_px)
     pairs = list(pairs) if pairs is not None else list_source_pairs(data_root, [role], sources)
-    images: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
+    images = {} if images is None else images     # pair id -> (optical, SAR); pass one dict to read each pair once
     out = []
     for source in SOURCES:
         group = [sp for sp in pairs if sp.source == source and sp.role == role]

@@ -110,7 +110,7 @@ class DcdmMatcher:
     measured faster, else float32), ``fp32``, ``int8`` or ``fp16`` (see ``runtime``).
     ``fuse_cfog`` and ``attention_prior`` default to the values stored with the model
     (metadata ``matching``, chosen on the dev pairs), else 0.
-    ``fuse_cfog``: weight in ``[0, 1]`` of the CFOG descriptor surface mixed into the
+    ``fuse_cfog``: weight in ``[0, 1]`` of the classical part's surface mixed into the
     translation's ZNCC surface (0: translation only), or ``{template px: weight}`` when it
     was tuned per template size (linear in between, see ``fuse_weight``).
     ``attention_prior``: weight of the calibrated attention's displacement distribution
@@ -176,7 +176,7 @@ class DcdmMatcher:
         self._abar = alphas_cumprod(s)
         self._steps = ddim_timesteps(s)
         self._embs = timestep_embedding(self._steps, self.contract.time_dim)
-        self._cfog = None
+        self._classical = None
         log.info("DCDM %s (%s layout) on %s%s", self.model_version, self.layout, self.provider,
                  f" ({self.provider_note})" if self.provider_note else "")
 
@@ -313,10 +313,10 @@ class DcdmMatcher:
         return dataclasses.replace(m, translated=full, seconds=time.perf_counter() - start)
 
     def _classical_match(self, template: np.ndarray, reference: np.ndarray) -> Match:
-        if self._cfog is None:
+        if self._classical is None:
             from ..matchers import get_matcher
-            self._cfog = get_matcher(self.classical, **self.classical_options)
-        return self._cfog.match(template, reference)
+            self._classical = get_matcher(self.classical, **self.classical_options)
+        return self._classical.match(template, reference)
 
     @staticmethod
     def _classical_surface(m: Match, template: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -84,29 +84,24 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
         settings = parse_settings(self.parameterAsString(parameters, self.SETTINGS, context))
         out_path = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         protocol = self.parameterAsEnumString(parameters, self.PROTOCOL, context) or "sources"
+        noise = self.parameterAsDouble(parameters, self.NOISE, context)
+        common = dict(settings=settings, seed=self.parameterAsInt(parameters, self.SEED, context),
+                      feedback=ProcessingFeedbackAdapter(feedback))
+        data = self.parameterAsFile(parameters, self.DATA, context)
+        samples = self.parameterAsInt(parameters, self.SAMPLES, context)
+        split = self.parameterAsEnumString(parameters, self.SPLIT, context) or "val"
         if protocol == "sources":
-            if self.parameterAsDouble(parameters, self.NOISE, context) > 0:
+            if noise > 0:
                 raise QgsProcessingException("template noise applies to the 'la' protocol: set it to 0 or "
                                              "choose protocol 'la'")
             with engine_errors():
-                by_source = ev.evaluate_sources(
-                    self.parameterAsFile(parameters, self.DATA, context), list(matchers), settings=settings,
-                    n_per_source=self.parameterAsInt(parameters, self.SAMPLES, context),
-                    seed=self.parameterAsInt(parameters, self.SEED, context),
-                    role=self.parameterAsEnumString(parameters, self.SPLIT, context) or "val",
-                    feedback=ProcessingFeedbackAdapter(feedback))
+                by_source = ev.evaluate_sources(data, list(matchers), n_per_source=samples, role=split, **common)
             self._write([dict(source=r.source, removed_by_truth_check=r.n_removed, **dataclasses.asdict(r.score))
                          for r in by_source], out_path)
             feedback.pushInfo(ev.format_sources_markdown(by_source))
             return {self.OUTPUT: out_path}
         with engine_errors():
-            scores = ev.evaluate(
-                self.parameterAsFile(parameters, self.DATA, context), list(matchers), settings=settings,
-                n_samples=self.parameterAsInt(parameters, self.SAMPLES, context),
-                seed=self.parameterAsInt(parameters, self.SEED, context),
-                split=self.parameterAsEnumString(parameters, self.SPLIT, context) or "val",
-                noise_var=self.parameterAsDouble(parameters, self.NOISE, context),
-                feedback=ProcessingFeedbackAdapter(feedback))
+            scores = ev.evaluate(data, list(matchers), n_samples=samples, split=split, noise_var=noise, **common)
         self._write([dataclasses.asdict(s) for s in scores], out_path)
         feedback.pushInfo(ev.format_markdown(scores))
         return {self.OUTPUT: out_path}
