@@ -50,6 +50,7 @@ from .coregister import coregister
 from .dask_runner import DaskWindowRunner, connect, match_chunk_task, quiet_dask_logs
 from .errors import CancelledError, InputError, OutputError
 from .feedback import Feedback, NullFeedback, check_cancel
+from .summary import status_line
 
 __all__ = ["run_batch", "BatchSummary", "PairOutcome", "PairSpec", "DaskWindowRunner", "match_chunk_task",
            "read_pairs", "sanitise_name", "file_fingerprint", "input_fingerprint", "STATUSES", "MANIFEST",
@@ -159,10 +160,7 @@ def _run_pair(job: _Job, client, config: CoregConfig, feedback: _PairFeedback, t
             turn.give_back()
         write_manifest(outdir, "complete", spec, config, job.inputs)
         seconds = time.perf_counter() - t0
-        shift = result.report.get("shift", {})
-        message = (f"{result.report['counts']['inliers']} inliers of {result.report['counts']['windows']} windows"
-                   + (f", median shift {shift['median_dx_m']:+.2f} m, {shift['median_dy_m']:+.2f} m"
-                      if shift.get("n") else ""))
+        message = status_line(result.report)
         feedback.info(f"done in {seconds:.1f} s: {message}")
         return PairOutcome.from_report(spec, outdir, "ok", message, result.report, seconds)
     except Exception as exc:  # every failure is one pair's outcome

@@ -8,6 +8,7 @@ from typing import Optional, Tuple
 from .errors import InputError
 
 WARP_METHODS = ("affine", "poly2", "tps", "auto")   # auto: the best of the check points
+WARP_CHOICES = ("none",) + WARP_METHODS           # what the dock and Processing offer ("none": no warp)
 SAR_KINDS = ("auto", "amplitude", "power", "db")
 PROVIDERS = ("auto", "cuda", "cpu")
 

@@ -41,6 +41,16 @@ log = logging.getLogger("sarcoreg.coregister")
 PathLike = Union[str, os.PathLike]
 
 
+class WindowPixels(NamedTuple):
+    """One window's pixels on the working grid (``Scene.read_pair``)."""
+
+    template: np.ndarray
+    reference: Optional[np.ndarray]   # None when the template alone already rules the window out
+    nodata_optical: float
+    nodata_sar: float
+    skipped: str          # "" or why the window is not matched ("nodata_optical" / "nodata_sar")
+
+
 @dataclass(frozen=True)
 class Scene:
     """A validated pair on its working grid, with the windows to match (no pixels)."""
@@ -58,6 +68,39 @@ class Scene:
     def sar_offset_px(self) -> Tuple[int, int]:
         """``(dy, dx)``: the SAR windows are read this far from the optical ones (coarse pass)."""
         return self.coarse.offset_px
+
+    def window_at(self, win_row: int, win_col: int) -> Window:
+        """The window at lattice position ``(win_row, win_col)`` (``InputError`` if none)."""
+        found = next((w for w in self.windows if w.win_row == int(win_row) and w.win_col == int(win_col)), None)
+        if found is None:
+            raise InputError(f"window ({win_row}, {win_col}) is not in the lattice of this scene: "
+                             "the inputs or the window settings changed since the run")
+        return found
+
+    @scoped
+    def read_pair(self, window: Window, max_nodata_fraction: float, read_skipped: bool = True) -> WindowPixels:
+        """One window's template and reference on the working grid, and whether to skip it: the
+        one reader of window pixels (the matching loop, the inspector, check scripts). The
+        reference is read where the SAR windows are, i.e. displaced by the coarse offset.
+
+        With ``read_skipped`` false (the matching loop), a template over the nodata limit is never
+        matched, so its SAR window is not read (``reference`` None, its nodata share NaN, null in
+        the report): on mosaics with gaps most windows are skipped, and reading their SAR was a
+        third of a run's reading time.
+        """
+        tr, tc = window.template_origin
+        with stage("reading"):
+            template = self.optical.read(tr, tc, window.template_px, window.template_px)
+        f_opt = nodata_fraction(template)
+        if f_opt > max_nodata_fraction and not read_skipped:
+            return WindowPixels(template, None, f_opt, float("nan"), "nodata_optical")
+        with stage("reading"):
+            reference = self.sar.read(window.row0, window.col0, window.window_px, window.window_px)
+        f_sar = nodata_fraction(reference)
+        skip = ""
+        if f_opt > max_nodata_fraction or f_sar > max_nodata_fraction:
+            skip = "nodata_optical" if f_opt > max_nodata_fraction else "nodata_sar"
+        return WindowPixels(template, reference, f_opt, f_sar, skip)
 
 
 stage_time = stage   # ``stage`` is also the name of the output stage inside ``coregister``
@@ -81,15 +124,14 @@ _MATCHER_CACHE: dict = {}
 
 
 def make_matcher(config: CoregConfig) -> Matcher:
-    """The matcher ``config`` asks for, built once per process (it may hold a model)."""
-    name = resolve_matcher_name(config.matcher)
-    key = (name, config.provider, config.batch_size)
+    """The matcher ``config`` asks for, built once per process (it may hold a model) with the
+    run options its registry entry takes (``matchers.matcher_for``)."""
+    from .matchers import matcher_for, matcher_info
+    info = matcher_info(resolve_matcher_name(config.matcher))
+    key = (info.name,) + tuple((opt, getattr(config, opt)) for opt in info.options)
     m = _MATCHER_CACHE.get(key)
     if m is None:
-        from .matchers import get_matcher
-        m = (get_matcher(name, provider=config.provider, batch_size=config.batch_size or None)
-             if name == "dcdm" else get_matcher(name))
-        _MATCHER_CACHE[key] = m
+        m = _MATCHER_CACHE[key] = matcher_for(info.name, config)
     return m
 
 
@@ -163,47 +205,13 @@ def with_recorded_offset(scene: Scene, recorded: Optional[dict]) -> Scene:
     return _displaced(scene, CoarseOffset(**known))
 
 
-class _WindowPixels(NamedTuple):
-    template: np.ndarray
-    reference: Optional[np.ndarray]   # None when the template alone already rules the window out
-    nodata_optical: float
-    nodata_sar: float
-    skipped: str          # "" or why the window is not matched ("nodata_optical" / "nodata_sar")
-
-
-@scoped
-def read_window_pixels(scene: Scene, window: Window, max_nodata_fraction: float,
-                       read_skipped: bool = True) -> _WindowPixels:
-    """One window's template and reference on the working grid, and whether to skip it: the
-    one reader of window pixels (the matching loop and the inspector).
-
-    With ``read_skipped`` false (the matching loop), a template over the nodata limit is never
-    matched, so its SAR window is not read (``reference`` None, its nodata share NaN, null in
-    the report): on mosaics with gaps most windows are skipped, and reading their SAR was a
-    third of a run's reading time.
-    """
-    tr, tc = window.template_origin
-    with stage("reading"):
-        template = scene.optical.read(tr, tc, window.template_px, window.template_px)
-    f_opt = nodata_fraction(template)
-    if f_opt > max_nodata_fraction and not read_skipped:
-        return _WindowPixels(template, None, f_opt, float("nan"), "nodata_optical")
-    with stage("reading"):
-        reference = scene.sar.read(window.row0, window.col0, window.window_px, window.window_px)
-    f_sar = nodata_fraction(reference)
-    skip = ""
-    if f_opt > max_nodata_fraction or f_sar > max_nodata_fraction:
-        skip = "nodata_optical" if f_opt > max_nodata_fraction else "nodata_sar"
-    return _WindowPixels(template, reference, f_opt, f_sar, skip)
-
-
 @scoped
 def match_windows(scene: Scene, windows: Sequence[Window], matcher: Matcher,
                   max_nodata_fraction: float) -> List[WindowResult]:
     """Read and match several windows; never raises for bad pixels. A matcher with
     ``match_many`` gets them as one batch (the DCDM matcher translates ``batch_size`` windows
     per model call)."""
-    pixels = [read_window_pixels(scene, w, max_nodata_fraction, read_skipped=False) for w in windows]
+    pixels = [scene.read_pair(w, max_nodata_fraction, read_skipped=False) for w in windows]
     todo = [px for px in pixels if not px.skipped]
     t0 = time.perf_counter()
     many = getattr(matcher, "match_many", None)

@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import InputError
 from .feedback import Feedback, NullFeedback, check_cancel
-from .matchers import Matcher, get_matcher
+from .matchers import Matcher, get_matcher, matcher_names
 from .samples import SETTINGS, Sample, iter_samples
 
 log = logging.getLogger("sarcoreg.evaluate")
@@ -134,7 +134,7 @@ def add_noise(template: np.ndarray, noise_var: float, rng: np.random.Generator) 
 def _matchers(matchers: Iterable[Union[str, Matcher]]) -> List[Matcher]:
     out = [get_matcher(m) if isinstance(m, str) else m for m in matchers]
     if not out:
-        raise InputError("no matcher to evaluate: name at least one (e.g. cfog)")
+        raise InputError(f"no matcher to evaluate: name at least one of {', '.join(matcher_names())}")
     return out
 
 

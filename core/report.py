@@ -13,6 +13,12 @@ from .tiepoints import shift_stats
 ENGINE_VERSION = "0.1.0"
 
 
+def _facts(matcher: Matcher) -> dict:
+    """The matcher's own facts for the report (``facts()``, e.g. a learned matcher's classical part)."""
+    facts = getattr(matcher, "facts", None)
+    return dict(facts()) if callable(facts) else {}
+
+
 def build_report(scene, config: CoregConfig, matcher: Matcher, results: Sequence[WindowResult],
                  tiepoints: Sequence[TiePoint], fit: GlobalFit, check: dict, warp_info, timings: dict, optical,
                  sar) -> dict:
@@ -35,8 +41,7 @@ def build_report(scene, config: CoregConfig, matcher: Matcher, results: Sequence
         "config": config.to_dict(),
         "matcher": {"name": matcher.name, "version": getattr(matcher, "version", ENGINE_VERSION),
                     "model_version": getattr(matcher, "model_version", None),
-                    **({"classical": matcher.classical, "guard_px": matcher.guard_px}
-                       if hasattr(matcher, "guard_px") else {})},
+                    **_facts(matcher)},
         "runtime": {"provider": getattr(matcher, "provider", "numpy-cpu"),
                     "provider_note": getattr(matcher, "provider_note", ""),
                     "batch_size": getattr(matcher, "batch_size", 1),
@@ -47,7 +52,7 @@ def build_report(scene, config: CoregConfig, matcher: Matcher, results: Sequence
                    "failed": reasons.get("no_match", 0),
                    "outliers": sum(1 for t in tiepoints if t.outlier), "inliers": sum(1 for t in tiepoints if not t.outlier),
                    "outlier_reasons": reasons,
-                   # matched, but the matcher said why to look again (e.g. the dcdm guard kept its
+                   # matched, but the matcher said why to look again (e.g. a learned matcher's guard kept its
                    # classical part's answer): flagged, not hidden; listed in "unsure_windows"
                    "unsure": sum(1 for r in results if not r.skipped and r.match.note)},
         "unsure_windows": [{"win_row": r.window.win_row, "win_col": r.window.win_col, "note": r.match.note}

@@ -43,6 +43,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import InputError
+from .matchers import TEXTBOOK_CFOG, TRUTH_CHECKERS, get_matcher
 from .radiometry import to_db
 from .samples import DATASET_DIR, DEV_FRACTION, Pair, Sample, cut_sample, list_pairs, load_pair, sample_specs, split_of
 
@@ -52,7 +53,6 @@ ROLES = ("train", "dev", "val")
 # the published CFOG (Ye et al.): |g·u| on 9 orientations, σ 0.8, [1, 2, 1] along orientation,
 # per-pixel L2 norm; with MIND, the two unrelated matchers of the truth check and of the
 # residual measurement, and the textbook reference of the validation
-TEXTBOOK_CFOG = {"projection": "abs", "n_orientations": 9, "presmooth_px": 0.0, "sigma_px": 0.8, "norm_floor": 0.0}
 SOURCES = ("s1s2_la", "ombria", "multiearth", "other")
 OMBRIA_DEV_FRACTION = 0.2    # of OMBRIA's upstream train folder
 RESIDUALS_CSV = Path(__file__).resolve().parents[1] / "resources" / "truth" / "residuals.csv"
@@ -274,9 +274,7 @@ class SourceSamples:
 def truth_check(samples: Sequence[Sample]) -> np.ndarray:
     """``keep`` mask: False where a 9-orientation CFOG and MIND agree within ``AGREE_PX`` with
     each other and both miss the sample's truth by more than ``MISS_PX`` (see the module doc)."""
-    from .matchers import get_matcher
-
-    checkers = (get_matcher("cfog", **TEXTBOOK_CFOG), get_matcher("mind"))
+    checkers = tuple(get_matcher(name, **options) for name, options in TRUTH_CHECKERS)
     keep = np.ones(len(samples), dtype=bool)
     for i, s in enumerate(samples):
         found = [m.match(s.template, s.reference) for m in checkers]

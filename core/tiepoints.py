@@ -15,6 +15,7 @@ from .config import CoregConfig
 from .grid import WorkingGrid
 from .outliers import GlobalFit, local_outliers, ransac_fit
 from .results import TiePoint, WindowResult
+from .tiling import Window
 
 
 def _azimuth_deg(dx: float, dy: float) -> float:
@@ -23,14 +24,28 @@ def _azimuth_deg(dx: float, dy: float) -> float:
     return math.degrees(math.atan2(dx, dy)) % 360.0
 
 
+def shift_from_peak(window: Window, row: float, col: float,
+                    sar_offset_px: Tuple[int, int] = (0, 0)) -> Tuple[float, float]:
+    """``(dy_px, dx_px)`` of a tie point whose match peaked at ``(row, col)`` of ``window``'s
+    SAR window (the template's top-left in it), that window read ``sar_offset_px`` away from
+    the optical one (the coarse pass). The inverse is ``peak_from_shift``."""
+    return row - window.margin_px + sar_offset_px[0], col - window.margin_px + sar_offset_px[1]
+
+
+def peak_from_shift(window: Window, dy_px: float, dx_px: float,
+                    sar_offset_px: Tuple[int, int] = (0, 0)) -> Tuple[float, float]:
+    """``(row, col)`` of the match peak in ``window``'s SAR window that gave a tie point the
+    shift ``(dy_px, dx_px)``: the inverse of ``shift_from_peak`` (the inspector marks it)."""
+    return dy_px - sar_offset_px[0] + window.margin_px, dx_px - sar_offset_px[1] + window.margin_px
+
+
 def build_tiepoint(idx: int, res: WindowResult, grid: WorkingGrid, matcher_name: str, sim_name: str,
                    sar_offset_px: Tuple[int, int] = (0, 0)) -> TiePoint:
     """P = template centre; Q = P + the matched offset (+ the coarse offset), PRODUCT convention."""
     w, m = res.window, res.match
     rc, cc = w.template_centre
     x_opt, y_opt = (float(v) for v in grid.pixel_to_map(rc, cc))
-    dy_px = m.row - w.margin_px + sar_offset_px[0]
-    dx_px = m.col - w.margin_px + sar_offset_px[1]
+    dy_px, dx_px = shift_from_peak(w, m.row, m.col, sar_offset_px)
     dx_m, dy_m = dx_px * grid.pixel_m, -dy_px * grid.pixel_m
     return TiePoint(
         id=idx, win_row=w.win_row, win_col=w.win_col, x_opt=x_opt, y_opt=y_opt,

@@ -1,6 +1,6 @@
 """Bad input and faults through the command line: exit code 2, one clear line, nothing written.
 
-Every case runs ``sarcoreg coregister`` in-process (``sarcoreg.core.cli.main``) on small
+Every case runs ``sarcoreg coregister`` in-process (``sarcoreg.cli.main``) on small
 generated rasters and checks: the exit code, that stderr (captured at the file-descriptor
 level, so GDAL's own messages count too) is exactly one line saying what is wrong, no
 traceback, and that the output folder was not created (or, when it existed, is unchanged
@@ -22,7 +22,7 @@ from osgeo import gdal
 
 from helpers_rasters import GT_DEFAULT, texture, tree_digest, write_raster
 
-from sarcoreg.core.cli import main
+from sarcoreg.cli import main
 from sarcoreg.core.config import CoregConfig
 from sarcoreg.core.coregister import coregister
 from sarcoreg.core.errors import CancelledError

@@ -31,7 +31,7 @@ from helpers_rasters import (read_json, shifted_la_pairs, texture, tree_digest, 
 from sarcoreg.core import batch, batch_files
 from sarcoreg.core.batch import (MANIFEST, SUMMARY_CSV, SUMMARY_JSON, BatchSummary, PairOutcome,
                                  file_fingerprint, read_pairs, run_batch, sanitise_name)
-from sarcoreg.core.cli import main
+from sarcoreg.cli import main
 from sarcoreg.core.config import CoregConfig
 from sarcoreg.core.errors import CancelledError, InputError
 from sarcoreg.core.feedback import NullFeedback

@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from sarcoreg.core.cli import build_parser
+from sarcoreg.cli import build_parser
 
 
 def test_model_commands_parse():
@@ -21,7 +21,7 @@ def test_model_commands_parse():
 
 
 def test_registering_does_not_import_torch():
-    code = ("import sys\nfrom sarcoreg.core.cli import build_parser\nbuild_parser()\n"
+    code = ("import sys\nfrom sarcoreg.cli import build_parser\nbuild_parser()\n"
             "import sarcoreg.models.commands\nprint('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-1500:]
@@ -29,7 +29,7 @@ def test_registering_does_not_import_torch():
 
 
 def test_a_missing_checkpoint_is_a_one_line_input_error(tmp_path, capsys):
-    from sarcoreg.core.cli import main
+    from sarcoreg.cli import main
 
     missing = tmp_path / "nope.pt"
     assert main(["export-onnx", str(missing)]) == 2

@@ -76,7 +76,7 @@ def test_the_matcher_reports_its_precision(tmp_path):
 
 
 def test_gate_commands_parse():
-    from sarcoreg.core.cli import build_parser
+    from sarcoreg.cli import build_parser
 
     p = build_parser()
     a = p.parse_args(["optimize-onnx", "--variants", "int8", "--gate-samples", "5", "--model-dir", "m"])

@@ -1,5 +1,5 @@
 """The inspector re-reads exactly the windows the engine matched, also when the coarse pass
-moved the SAR windows (``ui.windows.read_window``)."""
+moved the SAR windows (``core.revisit.read_window``)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -41,7 +41,7 @@ def _engine_windows(sar, config, window_rc):
 
 
 def test_inspector_shows_the_sar_window_the_engine_matched_after_a_coarse_offset(shifted_run):
-    from sarcoreg.ui.windows import read_window
+    from sarcoreg.core.revisit import read_window
 
     result, sar, config = shifted_run
     coarse = result.report["coarse_offset"]

@@ -82,13 +82,13 @@ def test_the_plugin_runs_without_the_training_code(release):
     code = f"""
 import sys
 sys.path.insert(0, {str(extracted)!r})
-import sarcoreg.core.coregister, sarcoreg.core.cli, sarcoreg.core.dcdm.runtime as rt
+import sarcoreg.core.coregister, sarcoreg.cli, sarcoreg.core.dcdm.runtime as rt
 import sarcoreg.processing.provider, sarcoreg.ui.dock, sarcoreg.ui.inspector, sarcoreg.plugin
 from pathlib import Path
 assert Path(sarcoreg.__file__).resolve().parent == Path({str(extracted / "sarcoreg")!r}).resolve()
 assert (rt.default_model_dir() / rt.UNROLLED_FILE).is_file(), rt.default_model_dir()
 assert "torch" not in sys.modules and "sarcoreg.models.dcdm" not in sys.modules
-parser = sarcoreg.core.cli.build_parser()  # the command line works without its training commands
+parser = sarcoreg.cli.build_parser()  # the command line works without its training commands
 print("ok")
 """
     env = {k: v for k, v in __import__("os").environ.items() if k not in ("PYTHONPATH", "SARCOREG_DCDM_DIR")}

@@ -124,7 +124,7 @@ while not done and time.monotonic() - start < 120:
 assert done and task.result is not None, task.error_message
 
 # the inspector's path, in the GUI thread
-from sarcoreg.ui.windows import read_window
+from sarcoreg.core.revisit import read_window
 tp = task.result.tiepoints[0]
 read_window(os.path.join(out, "task"), tp.win_row, tp.win_col, tp.similarity, (tp.dx_px, tp.dy_px))
 plugin.unload()

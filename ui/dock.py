@@ -23,7 +23,6 @@ from .task import CoregTask
 
 SETTINGS_PREFIX = "sarcoreg/dock/"
 TITLE = "sarcoreg"
-WARP_CHOICES = ("none", "affine", "poly2", "tps", "auto")
 
 
 class DockError(ValueError):
@@ -80,8 +79,8 @@ class SarcoregDock(QgsDockWidget):
 
     # --- widgets -----------------------------------------------------------------
     def _build(self) -> None:
-        from ..core.config import PROVIDERS, SAR_KINDS, CoregConfig
-        from ..processing.algorithms.coregister import matcher_choices
+        from ..core.config import PROVIDERS, SAR_KINDS, WARP_CHOICES, CoregConfig
+        from ..core.matchers import matcher_choices, matcher_info, matcher_names
 
         d = CoregConfig()
         body = QWidget(self)
@@ -115,8 +114,8 @@ class SarcoregDock(QgsDockWidget):
         self.matcher = QComboBox(match)
         self.matcher.addItems(matcher_choices())
         self.matcher.setToolTip("auto: the matcher that is best on the multi-region validation (places and "
-                                "sensors the model never saw; see the model card). dcdm: the learned matcher, "
-                                "translation fused with MIND.")
+                                "sensors the model never saw; see the model card).\n" +
+                                "\n".join(matcher_info(n).describe() for n in matcher_names()))
         form.addRow("Matcher", self.matcher)
         self.window = _spin(16, 4096, d.window_px, " px")
         self.template = _spin(8, 4096, d.template_px, " px")
@@ -199,21 +198,21 @@ class SarcoregDock(QgsDockWidget):
         self.inspector_tool = None
 
     def _update_runtime(self, *_args) -> None:
-        from .runtime import runtime_status
+        from .runtime import RUNTIME_MODULE, runtime_status
 
-        from ..core.matchers import resolve_name
+        from ..core.matchers import AUTO, matcher_info
 
         matcher = self.matcher.currentText()
         st = runtime_status(self.provider.currentText())
         text = st.message
-        resolved = resolve_name(matcher)
-        if resolved != "dcdm":
-            said = f"auto runs {resolved}" if matcher == "auto" else matcher
+        info = matcher_info(matcher)
+        if RUNTIME_MODULE not in info.requires:
+            said = f"{AUTO} runs {info.name}" if matcher == AUTO else matcher
             text += f"; {said}, in numpy, without it"
         self.runtime_label.setText(text)
         self.runtime_label.setToolTip(
             "Execution providers of ONNX Runtime: " + (", ".join(st.available) or "none") +
-            ". The learned matcher (dcdm) runs in ONNX Runtime; classical matchers in numpy.")
+            ". Learned matchers run in ONNX Runtime; classical matchers in numpy.")
         self.runtime_status = st
         self.install_row.setVisible(not st.installed)
         for button in (self.install_cpu_button, self.install_gpu_button):
@@ -301,7 +300,7 @@ class SarcoregDock(QgsDockWidget):
             return None
         try:
             request = self.current_request()
-            if request.config.matcher == "dcdm" and not self.runtime_status.installed:
+            if self.needs_runtime(request.config.matcher) and not self.runtime_status.installed:
                 raise DockError(self.runtime_status.message)
             existing = existing_outputs(request.outdir)
             if existing:
@@ -321,6 +320,15 @@ class SarcoregDock(QgsDockWidget):
         QgsApplication.taskManager().addTask(task)
         return task
 
+    @staticmethod
+    def needs_runtime(matcher: str) -> bool:
+        """Whether ``matcher`` (or what ``auto`` runs) needs ONNX Runtime (its registry entry says)."""
+        from .runtime import RUNTIME_MODULE
+
+        from ..core.matchers import matcher_info
+
+        return RUNTIME_MODULE in matcher_info(matcher).requires
+
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
@@ -332,17 +340,9 @@ class SarcoregDock(QgsDockWidget):
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if task.result is not None:
-            report = task.result.report
-            counts = report["counts"]
-            shift = report.get("shift", {})
-            line = (f"{counts['windows']} windows: {counts['inliers']} inliers, {counts['outliers']} outliers, "
-                    f"{counts['skipped']} skipped")
-            if shift.get("n"):
-                line += f"; median shift dx {shift['median_dx_m']:+.1f} m, dy {shift['median_dy_m']:+.1f} m"
-            cp = report.get("check_points", {})
-            if cp.get("suggested_warp"):
-                line += (f"; check points: {cp['suggested_warp']} warp "
-                         f"{cp['rmse_px'][cp['suggested_warp']]:.2f} px")
+            from ..core.summary import status_line
+
+            line = status_line(task.result.report)
             self.progress.setValue(100)
             self.status.setText(line)
             self.last_outdir = task.outdir

@@ -3,7 +3,7 @@
 ``InspectorTool`` is a map tool; a click picks the nearest tie point of a sarcoreg tie-point
 layer and ``InspectorPanel`` (a dock) shows the optical template, its SAR-like translation
 (when the matcher makes one), the SAR window, the similarity map with the peak marked, and
-the point's numbers. The pictures are re-read through ``ui.windows.read_window``.
+the point's numbers. The pictures are re-read through ``core.revisit.read_window``.
 """
 from __future__ import annotations
 
@@ -199,7 +199,7 @@ class InspectorTool(QgsMapToolEmitPoint):
 
     def inspect_feature(self, layer, feature) -> None:
         from ..core.errors import SarcoregError
-        from .windows import read_window
+        from ..core.revisit import read_window
 
         attributes = {name: _plain(feature[name]) for name in layer.fields().names()}
         panel = self.ensure_panel()

@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from typing import Tuple
 
+RUNTIME_MODULE = "onnxruntime"   # what a learned matcher's registry entry ``requires``
 PROVIDER_NAMES = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
 
 
@@ -30,7 +31,7 @@ def install_command() -> str:
 def runtime_status(requested: str = "auto") -> RuntimeStatus:
     """What ONNX Runtime offers and which provider ``requested`` (auto|cuda|cpu) will get."""
     try:
-        ort = importlib.import_module("onnxruntime")
+        ort = importlib.import_module(RUNTIME_MODULE)
     except ImportError:
         return RuntimeStatus(False, "", (), "", "onnxruntime is not installed in QGIS's Python, so the "
                              f"learned matcher cannot run: install it with the button below, or with  "

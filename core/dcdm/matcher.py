@@ -180,6 +180,10 @@ class DcdmMatcher:
         log.info("DCDM %s (%s layout) on %s%s", self.model_version, self.layout, self.provider,
                  f" ({self.provider_note})" if self.provider_note else "")
 
+    def facts(self) -> dict:
+        """What ``report.json`` records about this matcher beyond its name and versions."""
+        return {"classical": self.classical, "guard_px": self.guard_px}
+
     def fuse_weight(self, template_px: int) -> float:
         """CFOG weight for a template of ``template_px``: linear between the tuned sizes,
         constant beyond them."""

@@ -12,17 +12,12 @@ from qgis.core import (QgsProcessingContext, QgsProcessingException,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingUtils)
 
 from ..feedback import ProcessingFeedbackAdapter
+from ...core.config import PROVIDERS, SAR_KINDS, WARP_CHOICES
+from ...core.matchers import AUTO, matcher_choices
+from ...core.summary import summary_lines
 from ...compat import FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER, VECTOR_POINT
 from .base import SarcoregAlgorithm, engine_errors, raster_path
 
-WARP_CHOICES = ("none", "affine", "poly2", "tps", "auto")
-
-
-def matcher_choices() -> list:
-    """``auto`` (the matcher best on the multi-region validation) then the registry's matchers (``dcdm`` only when its model is installed)."""
-    from ...core.matchers import matcher_names
-
-    return ["auto"] + [m for m in matcher_names() if m != "auto"]
 
 
 class _StyleResult(QgsProcessingLayerPostProcessorInterface):
@@ -77,7 +72,7 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         return ["sar", "optical", "coregistration", "registration", "tie points", "shift", "gcp"]
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        from ...core.config import PROVIDERS, SAR_KINDS, CoregConfig
+        from ...core.config import CoregConfig
 
         d = CoregConfig()
         self.addParameter(QgsProcessingParameterRasterLayer(self.OPTICAL, "Optical raster (template source)"))
@@ -89,7 +84,7 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         # even when the parameter has a default)
         self.addParameter(QgsProcessingParameterBand(self.SAR_BAND, "SAR band", d.sar_band, self.SAR, True))
         self.addParameter(_enum(self.SAR_KIND, "SAR values", SAR_KINDS, d.sar_kind))
-        self.addParameter(_enum(self.MATCHER, "Matcher", matcher_choices(), "auto"))
+        self.addParameter(_enum(self.MATCHER, "Matcher", matcher_choices(), AUTO))
         self.addParameter(_int(self.WINDOW, "SAR window (px)", d.window_px, 16))
         self.addParameter(_int(self.TEMPLATE, "Optical template (px)", d.template_px, 8))
         self.addParameter(_int(self.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
@@ -119,7 +114,7 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
 
     def config_from(self, parameters, context):
         """The ``CoregConfig`` the parameters describe (raises on a bad combination)."""
-        from ...core.config import PROVIDERS, SAR_KINDS, CoregConfig
+        from ...core.config import CoregConfig
 
         bands = self.parameterAsInts(parameters, self.OPTICAL_BANDS, context)
         spacing = self.parameterAsInt(parameters, self.SPACING, context)
@@ -154,11 +149,8 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
             result = coregister(optical, sar, outdir, config, ProcessingFeedbackAdapter(feedback),
                                 overwrite=overwrite)
         counts = result.report["counts"]
-        feedback.pushInfo(f"{counts['windows']} windows: {counts['inliers']} inliers, "
-                          f"{counts['outliers']} outliers, {counts['skipped']} skipped")
-        from ...core.checkpoints import summary_line
-        if summary_line(result.report.get("check_points", {})):
-            feedback.pushInfo(summary_line(result.report["check_points"]))
+        for line in summary_lines(result.report, outdir):
+            feedback.pushInfo(line)
 
         def path(name):
             p = os.path.join(outdir, name)

@@ -11,7 +11,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum, QgsPr
 from ..feedback import ProcessingFeedbackAdapter
 from ...compat import FILE_FOLDER, NUMBER_DOUBLE, NUMBER_INTEGER
 from .base import SarcoregAlgorithm, engine_errors
-from .coregister import matcher_choices
+from ...core.matchers import matcher_names
 
 SPLITS = ("val", "train", "all", "dev")
 PROTOCOLS = ("sources", "la")
@@ -52,7 +52,7 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(
             self.DATA, "Folder of co-registered pairs", FILE_FOLDER))
-        names = [m for m in matcher_choices() if m != "auto"]
+        names = matcher_names()
         matchers = QgsProcessingParameterEnum(self.MATCHERS, "Matchers (none: all)", names, True, None, True)
         matchers.setUsesStaticStrings(True)
         self.addParameter(matchers)
@@ -80,7 +80,7 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
         from ...core import evaluate as ev
 
         matchers = self.parameterAsEnumStrings(parameters, self.MATCHERS, context) or \
-            [m for m in matcher_choices() if m != "auto"]
+            matcher_names()
         settings = parse_settings(self.parameterAsString(parameters, self.SETTINGS, context))
         out_path = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         protocol = self.parameterAsEnumString(parameters, self.PROTOCOL, context) or "sources"

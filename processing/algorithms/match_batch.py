@@ -7,7 +7,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean, Qg
 from ..feedback import ProcessingFeedbackAdapter
 from ...compat import FILE_FILE
 from .base import SarcoregAlgorithm, engine_errors
-from .coregister import matcher_choices
+from ...core.matchers import AUTO, matcher_choices
 
 
 class MatchBatchAlgorithm(SarcoregAlgorithm):
@@ -28,7 +28,7 @@ class MatchBatchAlgorithm(SarcoregAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(
             self.MANIFEST, "Manifest CSV (id,template,reference)", FILE_FILE, "csv"))
-        matcher = QgsProcessingParameterEnum(self.MATCHER, "Matcher", matcher_choices(), False, "auto")
+        matcher = QgsProcessingParameterEnum(self.MATCHER, "Matcher", matcher_choices(), False, AUTO)
         matcher.setUsesStaticStrings(True)
         self.addParameter(matcher)
         self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, "Replace an existing results file", False))
@@ -44,7 +44,7 @@ class MatchBatchAlgorithm(SarcoregAlgorithm):
         from ...core.coregister import resolve_matcher_name
 
         manifest = self.parameterAsFile(parameters, self.MANIFEST, context)
-        matcher = self.parameterAsEnumString(parameters, self.MATCHER, context) or "auto"
+        matcher = self.parameterAsEnumString(parameters, self.MATCHER, context) or AUTO
         results = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         overwrite = self.parameterAsBool(parameters, self.OVERWRITE, context)
         with engine_errors():

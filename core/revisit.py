@@ -1,11 +1,13 @@
-"""Re-read one window of a finished co-registration, for the inspector.
+"""Back from a finished run's tie point to the windows that produced it (the inspector).
 
-The inputs, band choice, window sizes and coarse offset are those recorded in ``report.json``;
-the scene is laid out again with the engine (``core.coregister.prepare``), its SAR windows
-displaced by the recorded coarse offset (``with_recorded_offset``), the window found by its
-lattice position ``(win_row, win_col)`` and read by the engine's own window reader
-(``read_window_pixels``), so the pictures are exactly what was matched.
-No Qt here: arrays in, arrays out.
+``reopen(outdir)`` lays the scene out again from what ``report.json`` recorded (inputs, band
+choice, window sizes: ``config_from_report``) with the engine's ``prepare``, its SAR windows
+displaced by the recorded coarse offset (``with_recorded_offset``, not estimated again).
+``read_window`` finds a tie point's window by its lattice position ``(win_row, win_col)``,
+reads it with the engine's one window reader (``Scene.read_pair``), turns the tie point's
+shift back into the match peak (``tiepoints.peak_from_shift``), and re-runs the matcher when
+its registry entry says it shows a translation: the pictures are exactly what was matched.
+Arrays in, arrays out: the inspector (``ui/inspector.py``) only draws them.
 """
 from __future__ import annotations
 
@@ -17,8 +19,16 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
+from osgeo import gdal
 
-LEARNED_MATCHERS = ("dcdm",)
+from .config import CoregConfig
+from .coregister import Scene, make_matcher, prepare, with_recorded_offset
+from .errors import InputError
+from .gdalscope import gdal_scope
+from .matchers import AUTO, matcher_info
+from .outputs import REPORT
+from .raster import close_thread_datasets
+from .tiepoints import peak_from_shift
 
 
 @dataclass(frozen=True)
@@ -42,23 +52,21 @@ class WindowImages:
 
 
 def load_report(outdir: str) -> dict:
-    path = os.path.join(outdir, "report.json")
+    """The ``report.json`` of the run in ``outdir`` (``InputError`` without one)."""
+    path = os.path.join(outdir, REPORT)
     if not os.path.isfile(path):
-        from ..core.errors import InputError
         raise InputError(f"{outdir}: has no report.json: inspect the outputs of a finished run")
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
 
 
-def config_from_report(report: dict):
+def config_from_report(report: dict) -> CoregConfig:
     """The ``CoregConfig`` recorded in a report (unknown keys ignored)."""
-    from ..core.config import CoregConfig
-
     known = {f.name for f in dataclasses.fields(CoregConfig)}
     values = {k: v for k, v in report.get("config", {}).items() if k in known}
     if values.get("optical_bands") is not None:
         values["optical_bands"] = tuple(values["optical_bands"])
-    values["matcher"] = report.get("matcher", {}).get("name") or values.get("matcher", "auto")
+    values["matcher"] = report.get("matcher", {}).get("name") or values.get("matcher", AUTO)
     return CoregConfig(**values)
 
 
@@ -72,10 +80,6 @@ def _input_path(path, outdir: str):
 
 
 def _read_similarity(outdir: str, relative: str) -> Optional[np.ndarray]:
-    from osgeo import gdal
-
-    from ..core.gdalscope import gdal_scope
-
     path = os.path.join(outdir, relative) if relative else ""
     if not path or not os.path.isfile(path):
         return None
@@ -93,11 +97,9 @@ def read_window(outdir: str, win_row: int, win_col: int, similarity: str = "",
 
     ``similarity`` is the tie point's relative similarity raster and ``shift_px`` its
     ``(dx_px, dy_px)``; ``rerun`` runs the matcher again on the window (default: only for a
-    learned matcher, which is the one that makes a translation, or when no similarity
-    raster was written).
+    matcher whose registry entry ``shows`` a translation, or when no similarity raster was
+    written).
     """
-    from ..core.raster import close_thread_datasets
-
     try:
         return _read_window(outdir, win_row, win_col, similarity, shift_px, rerun)
     finally:
@@ -105,33 +107,30 @@ def read_window(outdir: str, win_row: int, win_col: int, similarity: str = "",
         close_thread_datasets()
 
 
-def _read_window(outdir, win_row, win_col, similarity, shift_px, rerun) -> WindowImages:
-    from ..core.coregister import make_matcher, prepare, read_window_pixels, with_recorded_offset
-    from ..core.errors import InputError
-
-    report = load_report(outdir)
+def reopen(outdir: str, report: Optional[dict] = None) -> Tuple[Scene, CoregConfig]:
+    """The scene of the run in ``outdir`` laid out again as it ran (its SAR windows displaced by
+    the recorded coarse offset), and the run's ``CoregConfig``."""
+    report = report if report is not None else load_report(outdir)
     config = config_from_report(report)
     inputs = report.get("inputs", {})
     scene = prepare(_input_path(inputs["optical"], outdir), _input_path(inputs["sar"], outdir), config)
-    # the SAR windows are read where the run read them: displaced by its coarse offset
-    scene = with_recorded_offset(scene, report.get("coarse_offset"))
-    window = next((w for w in scene.windows if w.win_row == int(win_row) and w.win_col == int(win_col)), None)
-    if window is None:
-        raise InputError(f"window ({win_row}, {win_col}) is not in the lattice of {outdir}: "
-                         "the inputs changed since the run")
-    pixels = read_window_pixels(scene, window, config.max_nodata_fraction)
+    return with_recorded_offset(scene, report.get("coarse_offset")), config
+
+
+def _read_window(outdir, win_row, win_col, similarity, shift_px, rerun) -> WindowImages:
+    scene, config = reopen(outdir)
+    window = scene.window_at(win_row, win_col)
+    pixels = scene.read_pair(window, config.max_nodata_fraction)
     template, reference = pixels.template, pixels.reference
     sim = _read_similarity(outdir, similarity)
-    margin = window.margin_px
-    # the tie point's shift includes the coarse offset; the peak is in the displaced window
-    dy0, dx0 = scene.sar_offset_px
     dx, dy = shift_px
-    peak = ((dy - dy0 + margin, dx - dx0 + margin) if math.isfinite(dx) and math.isfinite(dy)
+    peak = (peak_from_shift(window, dy, dx, scene.sar_offset_px) if math.isfinite(dx) and math.isfinite(dy)
             else None)
-    learned = config.matcher in LEARNED_MATCHERS
+    info = matcher_info(config.matcher)
+    translates = "translation" in info.shows
     translated, note = None, ""
     if rerun is None:
-        rerun = learned or sim is None
+        rerun = translates or sim is None
     if rerun:
         match = make_matcher(config).match(template, reference)
         if sim is None:
@@ -140,8 +139,8 @@ def _read_window(outdir, win_row, win_col, similarity, shift_px, rerun) -> Windo
             peak = (match.row, match.col)
         translated = match.translated
     if translated is None:
-        note = (f"not available for {config.matcher}: a classical matcher compares structure "
-                "descriptors, it does not translate the template" if not learned
+        note = (f"not available for {config.matcher}: it compares the images as they are (a classical matcher "
+                "compares structure descriptors), it does not translate the template" if not translates
                 else f"the {config.matcher} matcher returned no translation")
     return WindowImages(config.matcher, template, reference, sim, peak, translated, note,
                         window.window_px, window.template_px)

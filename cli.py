@@ -16,8 +16,10 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from typing import List, Optional
 
-from .config import WARP_METHODS
-from .errors import CancelledError, InputError, SarcoregError
+from .core.config import PROVIDERS, SAR_KINDS, WARP_METHODS
+from .core.errors import CancelledError, InputError, SarcoregError
+from .core.matchers import AUTO, matcher_info, matcher_names
+from .core.summary import summary_lines
 
 log = logging.getLogger("sarcoreg")
 
@@ -70,17 +72,24 @@ def _optical_arg(text: str):
     return text
 
 
+def _matcher_help() -> str:
+    """The registry's matchers with their labels, and what ``auto`` runs now."""
+    described = "; ".join(matcher_info(n).describe() for n in matcher_names(include_unavailable=True))
+    return (f"{described}; {AUTO} (default) = the matcher that is best on the multi-region validation "
+            f"(now {matcher_info(AUTO).name}, see docs/benchmarks.md)")
+
+
 def _add_coreg_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--matcher", default="auto", help="mind, cfog, zncc or dcdm; auto = the matcher that is best on the multi-region validation (now mind, see docs/benchmarks.md; default auto)")
+    p.add_argument("--matcher", default=AUTO, help=_matcher_help())
     p.add_argument("--window", type=int, default=512, help="SAR reference window in px (default 512)")
     p.add_argument("--template", type=int, default=384, help="optical template in px (default 384)")
     p.add_argument("--spacing", type=int, default=None, help="distance between window centres in px (default = template)")
     p.add_argument("--resolution", type=float, default=None, help="working-grid pixel size in map units (default: the coarser of the two)")
     p.add_argument("--optical-bands", type=_ints, default=None, help="1-based optical bands averaged to grey, e.g. 3,2,1 (default: the visible bands)")
     p.add_argument("--sar-band", type=int, default=1, help="SAR band (default 1)")
-    p.add_argument("--sar-kind", default="auto", choices=("auto", "amplitude", "power", "db"), help="SAR radiometry (default auto: float with negatives = dB)")
-    p.add_argument("--provider", default="auto", choices=("auto", "cuda", "cpu"), help="ONNX Runtime provider for the model (default auto)")
-    p.add_argument("--batch", type=int, default=0, help="windows per model call for dcdm (default: 16 on a GPU, 1 on the CPU)")
+    p.add_argument("--sar-kind", default="auto", choices=SAR_KINDS, help="SAR radiometry (default auto: float with negatives = dB)")
+    p.add_argument("--provider", default="auto", choices=PROVIDERS, help="ONNX Runtime provider of a learned matcher (default auto)")
+    p.add_argument("--batch", type=int, default=0, help="windows per model call of a learned matcher (default: 16 on a GPU, 1 on the CPU)")
     p.add_argument("--warp", default=None, choices=WARP_METHODS,
                    help="also write sar_corrected.tif with this transform (auto: the one with the lowest "
                         "check-point RMSE, see report.json check_points)")
@@ -92,7 +101,7 @@ def _add_coreg_options(p: argparse.ArgumentParser) -> None:
 
 
 def _config_from(args):
-    from .config import CoregConfig
+    from .core.config import CoregConfig
     kw = dict(matcher=args.matcher, window_px=args.window, template_px=args.template, spacing_px=args.spacing,
               resolution_m=args.resolution, optical_bands=args.optical_bands, sar_band=args.sar_band,
               sar_kind=args.sar_kind, provider=args.provider, warp=args.warp, workers=args.threads,
@@ -106,34 +115,16 @@ def _config_from(args):
 
 
 def cmd_coregister(args) -> int:
-    from .coregister import coregister
+    from .core.coregister import coregister
     config = _config_from(args)
     fb = TerminalFeedback("co-registering")
     result = coregister(_optical_arg(args.optical), args.sar, args.outdir, config, fb, overwrite=args.overwrite)
-    _print_summary(result)
+    print("\n".join(summary_lines(result.report, result.outdir)))
     return 0
 
 
-def _print_summary(result) -> None:
-    r = result.report
-    c, s = r["counts"], r["shift"]
-    print(f"{c['windows']} windows: {c['inliers']} inliers, {c['outliers']} outliers, {c['skipped']} skipped "
-          f"(matcher {r['matcher']['name']}, {r['timings']['seconds_per_window']:.2f} s/window)")
-    if s.get("n"):
-        print(f"median shift dx = {s['median_dx_m']:+.2f} m, dy = {s['median_dy_m']:+.2f} m "
-              f"({s['median_dx_px']:+.2f}, {s['median_dy_px']:+.2f} px); "
-              f"global {r['global_fit']['model']} fit RMSE {r['global_fit']['rmse_px']:.2f} px")
-    from .checkpoints import summary_line
-    cp = r.get("check_points", {})
-    if summary_line(cp):
-        print(summary_line(cp))
-        if cp.get("note"):
-            print(f"  (check points: {cp['note']})")
-    print(f"outputs in {result.outdir}")
-
-
 def cmd_match_batch(args) -> int:
-    from .matchbatch import match_batch
+    from .core.matchbatch import match_batch
     fb = TerminalFeedback("matching")
     summary = match_batch(args.manifest, args.results, args.matcher, overwrite=args.overwrite, feedback=fb)
     print(summary if isinstance(summary, str) else
@@ -142,9 +133,8 @@ def cmd_match_batch(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from . import evaluate as ev
-    from .matchers import matcher_names
-    matchers = args.matchers.split(",") if args.matchers else [m for m in matcher_names()]
+    from .core import evaluate as ev
+    matchers = args.matchers.split(",") if args.matchers else matcher_names()
     settings = tuple(tuple(int(v) for v in s.split("/")) for s in args.settings.split(","))
     fb = TerminalFeedback("evaluating")
     if args.protocol == "sources":
@@ -163,7 +153,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from .batch import run_batch
+    from .core.batch import run_batch
     fb = TerminalFeedback("batch")
     summary = run_batch(args.pairs, args.outroot, _config_from(args), scheduler=args.scheduler,
                         n_workers=args.workers, overwrite=args.overwrite, feedback=fb)
@@ -172,7 +162,7 @@ def cmd_batch(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
+    from .core.demo import run_demo
     fb = TerminalFeedback("demo")
     ok = run_demo(args.outdir, matcher=args.matcher, feedback=fb, overwrite=True, echo=print)
     return 0 if ok else 1
@@ -203,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("match-batch", help="benchmark protocol: match template/reference image pairs from a manifest")
     m.add_argument("manifest", help="CSV with at least id,template,reference (paths relative to the manifest)")
     m.add_argument("-o", "--results", required=True, help="results CSV: id,row,col,score,confidence,seconds")
-    m.add_argument("--matcher", default="auto")
+    m.add_argument("--matcher", default=AUTO, help=_matcher_help())
     m.add_argument("--overwrite", action="store_true")
     m.set_defaults(func=cmd_match_batch)
 
@@ -224,10 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="co-register the bundled Sentinel-1/2 sub-scene after a known shift")
     d.add_argument("-o", "--outdir", default="sarcoreg-demo", help="output folder (default ./sarcoreg-demo)")
-    d.add_argument("--matcher", default="auto")
+    d.add_argument("--matcher", default=AUTO, help=_matcher_help())
     d.set_defaults(func=cmd_demo)
     try:  # train / export-onnx / explain: torch is imported only when they run
-        from ..models.commands import register as register_model_commands
+        from .models.commands import register as register_model_commands
     except ImportError:
         register_model_commands = None
     if register_model_commands is not None:
@@ -244,7 +234,7 @@ def _gdal_for_the_command_line() -> None:
     try:
         from osgeo import gdal, ogr, osr
 
-        from .gdalscope import install_cli_handler
+        from .core.gdalscope import install_cli_handler
     except ImportError:  # pragma: no cover - GDAL is a hard dependency of the engine
         return
     # said explicitly, so that GDAL >= 3.7 does not warn that the mode was never chosen
@@ -276,7 +266,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as exc:  # an internal error: one line, traceback on --debug
         if args.debug:
             raise
-        from .errors import one_line
+        from .core.errors import one_line
         print(f"sarcoreg: internal error: {type(exc).__name__}: {one_line(exc)} (run with --debug for the traceback and "
               "report it)", file=sys.stderr)
         return 1
