@@ -32,5 +32,3 @@ FILE_FILE = first_of("Qgis.ProcessingFileParameterBehavior.File", "QgsProcessing
 WKT_PREFERRED_GDAL = first_of("Qgis.CrsWktVariant.PreferredGdal",
                               "QgsCoordinateReferenceSystem.WktVariant.WKT_PREFERRED_GDAL")
 RASTER_LAYERS = first_of("Qgis.LayerFilter.RasterLayer", "QgsMapLayerProxyModel.Filter.RasterLayer")
-STAT_MIN = first_of("Qgis.RasterBandStatistic.Min", "QgsRasterBandStats.Stats.Min")
-STAT_MAX = first_of("Qgis.RasterBandStatistic.Max", "QgsRasterBandStats.Stats.Max")

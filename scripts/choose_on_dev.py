@@ -105,6 +105,34 @@ def guarded(name, R, T, samples, fused, classical, guard_px):
                  ok, conf, [0.0] * len(samples))
 
 
+ENSEMBLE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def ensembles(data, settings, labels):
+    """Score ``(1 - w) · a + w · b`` of every two classical candidates' similarity surfaces
+    (both ZNCC, so on one scale): whether two descriptors that fail in different places
+    beat each alone. Returns ``(selection score, label, scores)`` rows; the surfaces are
+    stored under the label so that the fusion step can use the winner."""
+    rows = []
+    print("\n## Two classical candidates, surfaces mixed (dev)\n")
+    print("| candidate | 256/192 CMR(1) / CMR(5) / RMSE(all) | 512/384 CMR(1) / CMR(5) / RMSE(all) | selection score |")
+    print("|---|---|---|---|")
+    for i, la in enumerate(labels):
+        for lb in labels[i + 1:]:
+            for w in ENSEMBLE_WEIGHTS:
+                label = f"{la} ⊕ {w:g} {lb}"
+                sc = []
+                for R, T in settings:
+                    _, samples, surf, secs = data[(R, T)]
+                    surf[label] = [(1 - w) * x + w * y for x, y in zip(surf[la], surf[lb])]
+                    secs[label] = secs[la] + secs[lb]
+                    sc.append(score_surfaces(label, R, T, samples, surf[label])[0])
+                rows.append((selection_score(sc), label, sc))
+                print(f"| {label} | " + " | ".join(f"{s.cmr1:.3f} / {s.cmr5:.3f} / {s.rmse_all:.2f}" for s in sc)
+                      + f" | {selection_score(sc):.3f} |")
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
@@ -116,6 +144,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-dcdm", action="store_true")
     ap.add_argument("--classical", default=None,
                     help="comma-separated labels of the classical candidates to run (default: all)")
+    ap.add_argument("--ensembles", action="store_true",
+                    help="also score the mean of two classical candidates' surfaces, (1 - w) a + w b, for w in 0.3 … 0.7")
     ap.add_argument("--attention", action="store_true",
                     help="also try adding the calibrated attention's displacement prior to the fused surface")
     a = ap.parse_args(argv)
@@ -157,10 +187,12 @@ def main(argv=None) -> int:
         ranked.append((selection_score(sc), label, sc))
         print(f"| {label} | " + " | ".join(f"{s.cmr1:.3f} / {s.cmr5:.3f} / {s.rmse_all:.2f}" for s in sc)
               + f" | {data[settings[0]][3][label]:.3f}, {data[settings[1]][3][label]:.3f} | {selection_score(sc):.3f} |")
+    if a.ensembles:
+        ranked += ensembles(data, settings, [lab for _, lab, _ in ranked])
     ranked.sort(key=lambda t: -t[0])
     best_classical = ranked[0][1]
-    choice["classical"] = {"label": best_classical, "matcher": CLASSICAL[best_classical][0],
-                           "options": CLASSICAL[best_classical][1],
+    matcher, options = CLASSICAL.get(best_classical, (best_classical, {}))
+    choice["classical"] = {"label": best_classical, "matcher": matcher, "options": options,
                            "scores": {lab: round(v, 4) for v, lab, _ in ranked}}
     print(f"\nchosen classical: {best_classical}")
     if a.no_dcdm:

@@ -15,7 +15,6 @@ from typing import Dict, Optional
 from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsProject, QgsRasterLayer,
                        QgsVectorLayer)
 
-from ..compat import STAT_MAX, STAT_MIN
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 ROLE_PROPERTY = "sarcoreg/role"
@@ -49,7 +48,9 @@ def _stretch_to_data(layer: QgsRasterLayer) -> None:
     renderer = layer.renderer()
     if renderer is None or not hasattr(renderer, "setClassificationMin"):
         return
-    stats = layer.dataProvider().bandStatistics(1, STAT_MIN | STAT_MAX)
+    # the default statistics (all of them, one pass): QGIS 3.40+ deprecates the overload that
+    # takes the statistics as an int, and an OR of two enum members is an int under PyQt5
+    stats = layer.dataProvider().bandStatistics(1)
     lo, hi = float(stats.minimumValue), float(stats.maximumValue)
     if not (hi > lo):
         return
