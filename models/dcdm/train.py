@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from ...core.dcdm.schedule import ScheduleConfig, alphas_cumprod, q_sample, timestep_embedding
 from ...core.matchers.kernels import peak_subpixel, zncc_surface
 from ...core.errors import InputError
+from ...core.staging import atomic_file
 from ...core.samples import DEV_FRACTION, split_of, split_train_dev  # noqa: F401 (re-exported)
 from ...core.sources import list_source_pairs
 from .config import PRESETS, DcdmConfig, TrainConfig
@@ -43,12 +44,13 @@ from .network import Dcdm
 from .sampler import sample_latent, translate
 
 
-
 def save_checkpoint(path: Path, model: Dcdm, opt, state: Dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"config": model.cfg.to_dict(), "model": model.state_dict(),
-                "optim": opt.state_dict() if opt is not None else None, **state}, tmp)
-    os.replace(tmp, path)
+    """Write ``model`` (sizes and weights), the state of ``opt`` (None: the checkpoint is not
+    for resuming) and ``state`` to ``path``, through a temporary file so that an interrupted
+    run never leaves a half-written checkpoint."""
+    with atomic_file(path, "wb") as fh:
+        torch.save({"config": model.cfg.to_dict(), "model": model.state_dict(),
+                    "optim": opt.state_dict() if opt is not None else None, **state}, fh)
 
 
 def load_model(path: str) -> (Dcdm, Dict):
