@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +36,7 @@ from . import outputs as out
 from .config import CoregConfig
 from .report import ENGINE_VERSION
 from .errors import InputError, OutputError
+from .staging import atomic_file
 
 MANIFEST = "batch_manifest.json"
 SUMMARY_CSV = "batch_summary.csv"
@@ -230,23 +230,15 @@ class BatchSummary:
 
 
 def write_atomic(path: Path, writer) -> None:
-    """Write ``path`` through a temporary file in its folder, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    """Write ``path`` with ``writer(file)`` through a temporary file (``atomic_file``)."""
     try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+        with atomic_file(path, newline="", encoding="utf-8") as fh:
             writer(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OutputError(f"{path}: cannot be written ({exc.strerror or exc}): check free space "
-                              "and permissions of the output folder") from None
+    except OutputError:
         raise
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc}): check free space "
+                          "and permissions of the output folder") from None
 
 
 def write_summary(summary: BatchSummary) -> None:

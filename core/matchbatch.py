@@ -24,18 +24,17 @@ from __future__ import annotations
 import csv
 import logging
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import numpy as np
 
-from .errors import CancelledError, InputError, OutputError, OutputExistsError, SarcoregError
+from .errors import InputError, OutputError, OutputExistsError, SarcoregError
 from .feedback import Feedback, NullFeedback, check_cancel
 from .matchers import get_matcher
 from .radiometry import SAR_KINDS, to_db
+from .staging import atomic_file
 
 log = logging.getLogger("sarcoreg.matchbatch")
 
@@ -164,13 +163,12 @@ def match_batch(manifest_csv: str, results_csv: str, matcher_name: str, overwrit
     base = Path(manifest_csv).resolve().parent
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
     except OSError as exc:
         raise OutputError(f"{out.parent}: cannot write there ({exc.strerror}): choose a writable folder") from None
 
     n_ok, secs = 0, []
     try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+        with atomic_file(out, newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(RESULT_COLUMNS)
             for k, row in enumerate(rows):
@@ -198,17 +196,11 @@ def match_batch(manifest_csv: str, results_csv: str, matcher_name: str, overwrit
                     n_ok += int(m.ok)
                     secs.append(seconds)
                 feedback.set_progress(100.0 * (k + 1) / max(len(rows), 1))
-        check_cancel(feedback)
-        os.replace(tmp_name, out)
-    except CancelledError:
-        _remove(tmp_name)
+            check_cancel(feedback)
+    except OutputError:
         raise
     except OSError as exc:
-        _remove(tmp_name)
         raise OutputError(f"{results_csv}: cannot be written ({exc.strerror or exc}): check the folder and disk") from None
-    except BaseException:
-        _remove(tmp_name)
-        raise
     summary = {
         "rows": len(rows), "ok": n_ok, "failed": len(rows) - n_ok, "matcher": matcher.name,
         "results": str(out), "seconds": time.perf_counter() - start,
@@ -216,10 +208,3 @@ def match_batch(manifest_csv: str, results_csv: str, matcher_name: str, overwrit
     }
     feedback.info(f"matched {n_ok} of {len(rows)} rows with {matcher.name}: {out}")
     return summary
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass

@@ -1,5 +1,10 @@
 """Write outputs under temporary names and move them into place only when complete.
 
+``atomic_file(path)`` writes one file: it opens a hidden temporary file beside ``path``,
+and when the ``with`` block completes it flushes it to disk and renames it onto ``path``;
+if the block raises anything (``KeyboardInterrupt`` and cancellation included) the
+temporary file is removed and ``path`` is as it was.
+
 ``OutputStage(outdir, names, overwrite)`` refuses up front when any final name exists and
 ``overwrite`` is false (nothing is touched), creates a hidden staging folder inside
 ``outdir`` (so the final moves are renames on one file system), and ``commit()`` moves each
@@ -17,10 +22,48 @@ import sys
 import tempfile
 import traceback
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, List
+from typing import IO, Iterable, Iterator, List
 
 from .errors import OutputError, OutputExistsError, SarcoregError
+
+
+@contextmanager
+def atomic_file(path: os.PathLike, mode: str = "w", **open_options) -> Iterator[IO]:
+    """Yield a file opened for writing (``mode`` "w" or "wb"; ``open_options`` as for
+    ``open``) that becomes ``path`` only when the ``with`` block completes, so ``path`` is
+    never half-written: a reader sees the old file or the new one, and a failure, an
+    interrupt or a cancellation leaves the old one and no temporary file.
+
+    The temporary file is a hidden name in the same folder (the final move is a rename on
+    one file system) and gets the usual permissions of a new file.  When it cannot be
+    created, ``OutputError`` says so; errors while writing reach the caller unchanged.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_file writes a whole new file: mode {mode!r} is not 'w' or 'wb'")
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        fh = open(tmp, "x" + mode[1:], **open_options)
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot write there ({exc.strerror}): choose a writable folder") from None
+    try:
+        with fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 class OutputStage:

@@ -32,7 +32,7 @@ def cmd_train(args) -> int:
     _existing_checkpoint(args.finetune, "--finetune")
     _existing_checkpoint(args.init_ae, "--init-ae")
     from .dcdm.config import PRESETS, TrainConfig
-    from .dcdm.train import train
+    from .dcdm.train import RunOptions, train
 
     if args.preset not in PRESETS:
         _echo(f"preset {args.preset!r} is unknown: use one of {', '.join(PRESETS)}")
@@ -44,10 +44,11 @@ def cmd_train(args) -> int:
         extra["match_warmup"] = (0.0, 0.0)     # the translation already carries structure
     tcfg = TrainConfig(window_px=args.window, template_px=args.template, batch=args.batch, seed=args.seed,
                        steps=args.steps, **extra)
-    best = train(args.data, args.out, args.preset, tcfg, time_budget_min=args.time_budget_min,
-                 checkpoint_every=args.checkpoint_every, resume=args.resume, log=_echo,
-                 dev_samples=args.dev_samples, dev_every=args.dev_every, init_ae=args.init_ae,
-                 threads=args.threads, keep_every=args.keep_every, finetune=args.finetune, device=args.device)
+    options = RunOptions(args.data, args.out, args.preset, time_budget_min=args.time_budget_min,
+                         checkpoint_every=args.checkpoint_every, resume=args.resume, dev_samples=args.dev_samples,
+                         dev_every=args.dev_every, init_ae=args.init_ae, threads=args.threads,
+                         keep_every=args.keep_every, finetune=args.finetune, device=args.device)
+    best = train(options, tcfg, log=_echo)
     _echo(f"best checkpoint: {best}\nnext: sarcoreg export-onnx {best}")
     return 0
 

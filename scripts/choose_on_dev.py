@@ -36,6 +36,7 @@ from sarcoreg.core.evaluate import score  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.matchers.common import finish_match  # noqa: E402
 from sarcoreg.core.sources import TEXTBOOK_CFOG, source_samples  # noqa: E402
+from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 CLASSICAL = {
     "cfog square (shipped)": ("cfog", dict(projection="square")),
@@ -240,9 +241,8 @@ def main(argv=None) -> int:
 def _write(path, obj):
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name("." + p.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2))
-    os.replace(tmp, p)
+    with atomic_file(p) as fh:
+        fh.write(json.dumps(obj, indent=2))
     print(f"wrote {p}", file=sys.stderr)
 
 

@@ -21,7 +21,6 @@ import argparse
 import csv
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.sources import RESIDUALS_CSV, TEXTBOOK_CFOG, list_source_pairs, load  # noqa: E402
+from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 TEMPLATE, SEARCH, GRID = 96, 16, 3
 MIN_AGREE, MAX_SPREAD, MAX_SHIFT = 5, 1.0, 12.0
@@ -82,12 +82,10 @@ def main(argv=None) -> int:
             print(f"{i + 1}/{len(pairs)} pairs", file=sys.stderr)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".residuals-", suffix=".csv")
-    with os.fdopen(fd, "w", newline="") as fh:
+    with atomic_file(out, newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=FIELDS)
         w.writeheader()
         w.writerows(rows)
-    os.replace(tmp, out)
     print("| source / folder | pairs | reliable | median |shift| of reliable px | share > 2 px |")
     print("|---|---|---|---|---|")
     groups = {}

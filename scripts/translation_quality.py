@@ -31,6 +31,7 @@ from sarcoreg.core.dcdm.matcher import DcdmMatcher  # noqa: E402
 from sarcoreg.core.matchers.descriptor import CfogConfig, cfog_descriptor  # noqa: E402
 from sarcoreg.core.matchers.kernels import gaussian_blur  # noqa: E402
 from sarcoreg.core.sources import TEXTBOOK_CFOG, source_samples  # noqa: E402
+from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 STRUCT = CfogConfig(**TEXTBOOK_CFOG)
 
@@ -106,9 +107,8 @@ def _figure(examples, path, version):
             ax.set_title(f"{source}: {title}", fontsize=7)
             ax.axis("off")
     fig.tight_layout()
-    tmp = str(Path(path).with_name("." + Path(path).name))
-    fig.savefig(tmp, dpi=80, format="png")
-    os.replace(tmp, path)
+    with atomic_file(path, "wb") as fh:
+        fig.savefig(fh, dpi=80, format="png")
     print(f"wrote {path}", file=sys.stderr)
 
 

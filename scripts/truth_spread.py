@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from sarcoreg.core.errors import InputError  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.samples import list_pairs, load_pair  # noqa: E402
+from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 
 MARGIN_PX = 16     # more than any residual of the data set (up to ~6 px)
@@ -158,10 +159,9 @@ def _plot(dev: np.ndarray, R: int, T: int, path: str) -> None:
                  f"{len(d)} places; within 2 px {np.mean(d <= 2):.0%}, within 5 px {np.mean(d <= 5):.0%}")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path + ".part.png"
-    fig.savefig(tmp)
+    with atomic_file(path, "wb") as fh:
+        fig.savefig(fh, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -145,15 +145,15 @@ def test_finetune_starts_from_the_weights_and_then_resumes(shared_data, tmp_path
     """`sarcoreg train --finetune CK`: all weights from CK, auto-encoder frozen, steps count on,
     the new crop size and learning rate are kept in the checkpoint, and a resume goes on from it."""
     from sarcoreg.models.dcdm.config import TrainConfig
-    from sarcoreg.models.dcdm.train import load_model, save_checkpoint, train
+    from sarcoreg.models.dcdm.train import RunOptions, load_model, save_checkpoint, train
 
     torch.manual_seed(2)
     base = Dcdm(TINY)
     save_checkpoint(tmp_path / "base.pt", base, None, {"phase": "dcdm", "step": 5, "ae_step": 7})
     out = tmp_path / "ft"
     tcfg = TrainConfig(window_px=64, template_px=32, batch=1, steps=7, lr=1e-4, match_warmup=(0.0, 0.0))
-    train(str(shared_data), str(out), tcfg=tcfg, finetune=str(tmp_path / "base.pt"), dev_samples=6,
-          dev_every=1000, checkpoint_every=1, log=lambda s: None, threads=1)
+    train(RunOptions(str(shared_data), str(out), finetune=str(tmp_path / "base.pt"), dev_samples=6,
+                     dev_every=1000, checkpoint_every=1, threads=1), tcfg, log=lambda s: None)
     model, ck = load_model(str(out / "last.pt"))
     assert ck["step"] == 7 and ck["ae_step"] == 7 and ck["phase"] == "dcdm"
     assert ck["finetuned_from"] == str(tmp_path / "base.pt")
@@ -165,6 +165,7 @@ def test_finetune_starts_from_the_weights_and_then_resumes(shared_data, tmp_path
     ck_last = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
     ck_last["train"]["steps"] = 8
     torch.save(ck_last, out / "last.pt")
-    train(str(shared_data), str(out), resume=True, dev_samples=6, dev_every=1000, log=lambda s: None, threads=1)
+    train(RunOptions(str(shared_data), str(out), resume=True, dev_samples=6, dev_every=1000, threads=1),
+          log=lambda s: None)
     _, ck2 = load_model(str(out / "last.pt"))
     assert ck2["step"] == 8 and ck2["finetuned_from"] == str(tmp_path / "base.pt")

@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from sarcoreg.core.errors import OutputExistsError
-from sarcoreg.core.staging import OutputStage
+from sarcoreg.core.errors import CancelledError, OutputError, OutputExistsError
+from sarcoreg.core.staging import OutputStage, atomic_file
 
 
 def test_existing_output_is_refused_and_left_untouched(tmp_path):
@@ -29,3 +29,38 @@ def test_failure_leaves_nothing_and_commit_moves_everything(tmp_path):
         st.commit()
     assert sorted(os.listdir(tmp_path)) == ["a.txt", "d"]
     assert os.listdir(tmp_path / "d") == ["new.tif"]
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("boom"), KeyboardInterrupt(), CancelledError("stop")])
+def test_atomic_file_keeps_the_old_file_when_the_writer_fails(tmp_path, failure):
+    target = tmp_path / "summary.csv"
+    target.write_text("old")
+    with pytest.raises(type(failure)):
+        with atomic_file(target) as fh:
+            fh.write("half of the new")
+            raise failure
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["summary.csv"]
+
+
+def test_atomic_file_replaces_the_file_when_complete(tmp_path):
+    target = tmp_path / "model.bin"
+    target.write_bytes(b"old")
+    with atomic_file(target, "wb") as fh:
+        fh.write(b"new")
+        assert target.read_bytes() == b"old"  # not in place before the block completes
+        assert [n for n in os.listdir(tmp_path) if n != "model.bin"][0].startswith(".model.bin.")
+    assert target.read_bytes() == b"new"
+    assert os.listdir(tmp_path) == ["model.bin"]
+    with atomic_file(tmp_path / "new.txt", newline="", encoding="utf-8") as fh:
+        fh.write("a\r\nb")
+    assert (tmp_path / "new.txt").read_bytes() == b"a\r\nb"
+    (tmp_path / "plain.txt").write_text("")
+    assert (tmp_path / "new.txt").stat().st_mode == (tmp_path / "plain.txt").stat().st_mode  # usual permissions
+
+
+def test_atomic_file_in_a_missing_folder_is_an_output_error(tmp_path):
+    with pytest.raises(OutputError, match="cannot write there"):
+        with atomic_file(tmp_path / "missing" / "x.json"):
+            pass
+    assert os.listdir(tmp_path) == []

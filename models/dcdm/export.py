@@ -11,7 +11,6 @@ with two threads (one ONNX Runtime call instead of seven, and the step constants
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -22,6 +21,7 @@ import torch.nn as nn
 from ...core.dcdm.contract import NORMALISATION, prepare
 from ...core.dcdm.schedule import (ScheduleConfig, alphas_cumprod, ddim_step, ddim_timesteps, fixed_noise,
                                    timestep_embedding)
+from ...core.staging import atomic_file
 from .config import GRID_PX, MODEL_VERSION, STRIDE_PX
 from .network import Dcdm
 
@@ -180,7 +180,6 @@ def set_matching(onnx_path: str, matching: Dict) -> Dict:
     else:
         entry = proto.metadata_props.add()
         entry.key, entry.value = "matching", json.dumps(matching)
-    tmp = path.with_name("." + path.name + ".tmp")
-    onnx.save(proto, str(tmp))
-    os.replace(tmp, path)
+    with atomic_file(path, "wb") as fh:
+        onnx.save(proto, fh)
     return previous
