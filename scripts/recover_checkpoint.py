@@ -6,7 +6,6 @@ checked against it, so training can go on from the shipped weights (``sarcoreg t
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 def main(argv=None) -> int:
     import torch
 
+    from sarcoreg.core.staging import atomic_file
     from sarcoreg.models.dcdm.recover import recover
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -25,9 +25,8 @@ def main(argv=None) -> int:
     model, ck = recover(a.onnx)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name("." + out.name + ".partial")
-    torch.save(ck, tmp)
-    os.replace(tmp, out)
+    with atomic_file(out, "wb") as fh:
+        torch.save(ck, fh)
     trainable, frozen = model.parameter_counts()
     print(f"wrote {out}: step {ck['step']}, {trainable:,} trainable + {frozen:,} frozen parameters; "
           "its export equals the ONNX model")
