@@ -22,11 +22,13 @@ from sarcoreg.core.matchers import get_matcher, matcher_names  # noqa: E402
 from sarcoreg.core.sources import TEXTBOOK_CFOG  # noqa: E402
 
 
-def matchers(with_dcdm: bool = True, with_translation: bool = True):
-    out = [get_matcher("cfog"), get_matcher("mind")]
-    textbook = get_matcher("cfog", **TEXTBOOK_CFOG)
-    textbook.name = "textbook CFOG (9 orient.)"
-    out.append(textbook)
+def matchers(with_dcdm: bool = True, with_translation: bool = True, with_classical: bool = True):
+    out = []
+    if with_classical:
+        out = [get_matcher("cfog"), get_matcher("mind")]
+        textbook = get_matcher("cfog", **TEXTBOOK_CFOG)
+        textbook.name = "textbook CFOG (9 orient.)"
+        out.append(textbook)
     if with_dcdm and "dcdm" in matcher_names():
         out.append(get_matcher("dcdm"))
     if with_dcdm and with_translation and "dcdm" in matcher_names():
@@ -45,9 +47,15 @@ def main(argv=None) -> int:
     ap.add_argument("--settings", default="256/192,512/384")
     ap.add_argument("--no-dcdm", action="store_true")
     ap.add_argument("--no-translation", action="store_true", help="leave out the translation alone")
+    ap.add_argument("--only-dcdm", action="store_true",
+                    help="only dcdm and its translation alone (a candidate model: the classical rows are "
+                         "the same samples' and do not change)")
+    ap.add_argument("--model-dir", default=None, help="the DCDM model folder to evaluate (default: the shipped one)")
     a = ap.parse_args(argv)
+    if a.model_dir:
+        os.environ["SARCOREG_DCDM_DIR"] = os.path.abspath(a.model_dir)
     settings = tuple(tuple(int(v) for v in s.split("/")) for s in a.settings.split(","))
-    res = evaluate_sources(a.data, matchers(not a.no_dcdm, not a.no_translation), settings, a.samples, a.seed,
+    res = evaluate_sources(a.data, matchers(not a.no_dcdm, not a.no_translation, not a.only_dcdm), settings, a.samples, a.seed,
                            a.role)
     print(format_sources_markdown(res))
     return 0
