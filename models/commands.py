@@ -40,6 +40,8 @@ def cmd_train(args) -> int:
     extra = {}
     if args.lr is not None:
         extra["lr"] = args.lr
+    if args.lambda_stripes is not None:
+        extra["lambda_stripes"] = args.lambda_stripes
     if args.finetune:
         extra["match_warmup"] = (0.0, 0.0)     # the translation already carries structure
     tcfg = TrainConfig(window_px=args.window, template_px=args.template, batch=args.batch, seed=args.seed,
@@ -161,6 +163,9 @@ def register(subparsers) -> None:
                    help="start from all weights of this checkpoint with a fresh optimiser and schedule "
                         "(e.g. at the evaluation's --window 256 --template 192)")
     t.add_argument("--lr", type=float, default=None, help="peak learning rate (default 1e-3)")
+    t.add_argument("--lambda-stripes", type=float, default=None,
+                   help="weight of the stripe loss: the translation's row/column gradient balance against the "
+                        "true SAR's (default 0: off)")
     t.add_argument("--device", default="cpu", help="cpu (default) or cuda (a GPU; see scripts/train_gpu.sh)")
     t.set_defaults(func=cmd_train)
 

@@ -169,3 +169,20 @@ def test_finetune_starts_from_the_weights_and_then_resumes(shared_data, tmp_path
           log=lambda s: None)
     _, ck2 = load_model(str(out / "last.pt"))
     assert ck2["step"] == 8 and ck2["finetuned_from"] == str(tmp_path / "base.pt")
+
+
+def test_stripe_loss_sees_horizontal_stripes_and_its_gradient_removes_them():
+    from sarcoreg.models.dcdm.losses import anisotropy, stripe_loss
+
+    g = torch.Generator().manual_seed(0)
+    sar = torch.randn(2, 1, 64, 64, generator=g)
+    striped = (sar + 2.0 * torch.randn(2, 1, 64, 1, generator=g)).requires_grad_(True)
+    assert float(stripe_loss(sar, sar)) == 0.0
+    assert float(anisotropy(striped).min()) > 0.5 > float(anisotropy(sar).abs().max())
+    before = float(stripe_loss(striped, sar))
+    opt = torch.optim.Adam([striped], lr=0.05)
+    for _ in range(40):
+        opt.zero_grad()
+        stripe_loss(striped, sar).backward()
+        opt.step()
+    assert float(stripe_loss(striped, sar)) < 0.5 * before

@@ -65,6 +65,7 @@ class TrainConfig:
     lambda_ssim: float = 0.5
     lambda_spc: float = 1.0
     lambda_match: float = 1.0
+    lambda_stripes: float = 0.0      # stripe_loss: the translation's row/column gradient balance (0: off)
     match_temperature: float = 30.0
     match_warmup: Tuple[float, float] = (0.1, 0.25)   # matching loss off, then ramped in (budget fractions)
     clip_grad: float = 5.0

@@ -52,6 +52,21 @@ def zncc_torch(template: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     return (num / torch.sqrt(t_ss[:, None, None] * r_ss)).float()
 
 
+def anisotropy(x: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Per image of ``x`` ``(B, 1, H, W)``: log of mean |d/drow| over mean |d/dcol|. Zero for an
+    isotropic image; horizontal stripes (rows that differ from their neighbours) make it positive."""
+    d_row = (x[..., 1:, :] - x[..., :-1, :]).abs().mean(dim=(1, 2, 3))
+    d_col = (x[..., :, 1:] - x[..., :, :-1]).abs().mean(dim=(1, 2, 3))
+    return torch.log((d_row + eps) / (d_col + eps))
+
+
+def stripe_loss(translated: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """How far the translation's row/column gradient balance is from the true SAR's: the
+    stripes the translation showed (anisotropy 1.8-1.9 against the SAR's 1.0) cost, speckle that
+    is as strong along rows as along columns does not."""
+    return (anisotropy(translated) - anisotropy(target)).abs().mean()
+
+
 def gaussian_target(shape, centre: torch.Tensor, sigma: float) -> torch.Tensor:
     """Normalised Gaussian blobs ``(B, H, W)`` centred at ``centre`` ``(B, 2)`` (row, col)."""
     h, w = shape

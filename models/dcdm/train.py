@@ -39,7 +39,7 @@ from ...core.samples import DEV_FRACTION, split_of, split_train_dev  # noqa: F40
 from ...core.sources import list_source_pairs
 from .config import PRESETS, DcdmConfig, TrainConfig
 from .data import PairBank, describe, find_pairs
-from .losses import matching_loss, spc_loss, ssim, zncc_torch
+from .losses import matching_loss, spc_loss, ssim, stripe_loss, zncc_torch
 from .network import Dcdm
 from .sampler import sample_latent, translate
 
@@ -363,19 +363,23 @@ def _denoiser_losses(run: _Run, schedule: ScheduleConfig, abar: torch.Tensor, rn
     dec = model.ae.decode(x0s)
     l_ssim = 1 - ssim(dec, st).mean()
     l_match = matching_loss(zncc_torch(dec, rf), truth, tcfg.match_temperature)
+    l_stripes = stripe_loss(dec, st)
     # the matching loss's gradient is large and pure noise until the translation carries
     # structure; it is switched on once the other losses have shaped the translation
     w0, w1 = tcfg.match_warmup
     ramp = float(np.clip((frac - w0) / max(w1 - w0, 1e-6), 0.0, 1.0))
     loss = l_l2 + tcfg.lambda_ssim * l_ssim + tcfg.lambda_spc * l_spc + tcfg.lambda_match * ramp * l_match
-    return {"loss": loss, "l2": l_l2, "ssim": l_ssim, "spc": l_spc, "match": l_match}
+    if tcfg.lambda_stripes:
+        loss = loss + tcfg.lambda_stripes * l_stripes
+    return {"loss": loss, "l2": l_l2, "ssim": l_ssim, "spc": l_spc, "match": l_match, "stripes": l_stripes}
 
 
 def _after_denoiser_step(run: _Run, opt, losses: Dict[str, torch.Tensor]) -> None:
     """The log line, checkpoints and dev check that fall on the step just done."""
     step, options = run.state["step"], run.options
     if step % 10 == 0:
-        parts = " ".join(f"{k} {losses[k].item():.3f}" for k in ("l2", "ssim", "spc", "match"))
+        shown = ("l2", "ssim", "spc", "match") + (("stripes",) if run.tcfg.lambda_stripes else ())
+        parts = " ".join(f"{k} {losses[k].item():.3f}" for k in shown)
         run.log(f"step {step} loss {losses['loss'].item():.3f} ({parts}) "
                 f"[{run.elapsed() / 60:.1f} / {options.time_budget_min:.0f} min]")
     if step % options.checkpoint_every == 0:
