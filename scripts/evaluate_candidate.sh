@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# A trained checkpoint, from export to the validation, with every choice made on dev:
+#
+#   scripts/evaluate_candidate.sh CHECKPOINT OUTDIR [SAMPLES_DEV] [SAMPLES_VAL]
+#
+# 1. export CHECKPOINT to OUTDIR/onnx (checked against torch by export-onnx);
+# 2. on the dev split only (scripts/choose_on_dev.py, seed 11): the translation alone and its
+#    fusion with the classical part (MIND), the fusion weight per template size and the guard;
+# 3. store that choice in the model (sarcoreg set-matching);
+# 4. the multi-region validation (scripts/eval_sources.py --only-dcdm, seed 0, both settings)
+#    and the translation's closeness to the true SAR (scripts/translation_quality.py).
+# Everything is written under OUTDIR (*.md, *.json); nothing in the repository changes.
+set -euo pipefail
+CK=${1:?checkpoint}
+OUT=${2:?output folder}
+NDEV=${3:-100}
+NVAL=${4:-120}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+PY="$HERE/.venv/bin/python"
+mkdir -p "$OUT"
+MATCHING='{"fuse_classical": {"192": 0.7, "384": 0.9}, "classical": {"matcher": "mind", "options": {}}, "guard_px": 3.0, "attention_prior": 0.0}'
+"$PY" -m sarcoreg export-onnx "$CK" --out "$OUT/onnx" --matching "$MATCHING" >"$OUT/export.log" 2>&1
+export SARCOREG_DCDM_DIR="$OUT/onnx"
+"$PY" "$HERE/scripts/choose_on_dev.py" --samples "$NDEV" --classical mind --out "$OUT/dev.json" \
+    >"$OUT/dev.md" 2>"$OUT/dev.log"
+CHOSEN=$("$PY" - "$OUT/dev.json" <<'EOF'
+import json, sys
+choice = json.load(open(sys.argv[1]))
+fusion = choice["fusion"]
+guard = any(v["guard"] for v in fusion.values())
+print(json.dumps({"fuse_classical": {t: v["weight"] for t, v in fusion.items()},
+                  "classical": {"matcher": choice["classical"]["matcher"], "options": choice["classical"]["options"]},
+                  "guard_px": choice["guard_px"] if guard else 0.0, "attention_prior": 0.0}))
+EOF
+)
+"$PY" -m sarcoreg set-matching "$OUT/onnx/dcdm_unrolled.onnx" "$CHOSEN" >>"$OUT/export.log" 2>&1
+for S in 256/192 512/384; do
+    "$PY" "$HERE/scripts/eval_sources.py" --only-dcdm --model-dir "$OUT/onnx" --samples "$NVAL" \
+        --settings "$S" >"$OUT/val_${S%%/*}.md" 2>>"$OUT/val.log"
+done
+"$PY" "$HERE/scripts/translation_quality.py" --model-dir "$OUT/onnx" --samples 60 \
+    --figure "$OUT/translation_examples.png" >"$OUT/translation_quality.md" 2>>"$OUT/val.log"
+echo "chosen on dev: $CHOSEN"
+echo "results in $OUT: dev.md, val_256.md, val_512.md, translation_quality.md"
