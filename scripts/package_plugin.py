@@ -31,8 +31,8 @@ from typing import List
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_NAME = "sarcoreg"
 MAX_BYTES = 25 * 1000 * 1000  # the plugin repository's limit (25 MB)
-TOP_LEVEL = ("__init__.py", "__main__.py", "plugin.py", "compat.py", "metadata.txt", "LICENSE", "README.md",
-             "core", "processing", "ui", "models", "resources")
+TOP_LEVEL = ("__init__.py", "__main__.py", "plugin.py", "cli.py", "compat.py", "metadata.txt", "LICENSE",
+             "README.md", "core", "processing", "ui", "models", "resources")
 EXCLUDED_NAMES = ("__pycache__", "*.pyc", "*.pyo", ".*", "*.egg-info", "*.aux.xml", "build", "dist",
                   "tests", "checkpoints", "runs", "*.ckpt", "*.pt", "*.pth", "dask-worker-space",
                   "dask-scratch-space", "*.onnx.data")

@@ -86,6 +86,8 @@ import sarcoreg.core.coregister, sarcoreg.cli, sarcoreg.core.dcdm.runtime as rt
 import sarcoreg.processing.provider, sarcoreg.ui.dock, sarcoreg.ui.inspector, sarcoreg.plugin
 from pathlib import Path
 assert Path(sarcoreg.__file__).resolve().parent == Path({str(extracted / "sarcoreg")!r}).resolve()
+for module in (sarcoreg.cli, sarcoreg.core.coregister, sarcoreg.ui.dock):  # every part from the zip itself
+    assert Path({str(extracted / "sarcoreg")!r}).resolve() in Path(module.__file__).resolve().parents, module
 assert (rt.default_model_dir() / rt.UNROLLED_FILE).is_file(), rt.default_model_dir()
 assert "torch" not in sys.modules and "sarcoreg.models.dcdm" not in sys.modules
 parser = sarcoreg.cli.build_parser()  # the command line works without its training commands
