@@ -37,6 +37,12 @@ FEATURES: Dict[str, Sequence[str]] = {
     "onnxruntime-gpu": ("onnxruntime-gpu",),
     "batch": ("dask", "distributed"),
 }
+# the modules that show whether a feature is there (the GPU build is imported as onnxruntime)
+MODULES: Dict[str, Sequence[str]] = {
+    "onnxruntime": ("onnxruntime",),
+    "onnxruntime-gpu": ("onnxruntime",),
+    "batch": ("dask", "distributed"),
+}
 EXCLUSIVE = ("onnxruntime", "onnxruntime-gpu")
 
 
@@ -59,6 +65,35 @@ def activate(folder) -> bool:
     import importlib
     importlib.invalidate_caches()
     return True
+
+
+def missing(feature: str, load: bool = False) -> List[str]:
+    """The modules of ``feature`` (``MODULES``) that this Python cannot import.
+
+    Without ``load`` each is only looked for (cheap, for the dock while QGIS runs); with
+    ``load`` each is imported, which also catches a broken install (before a batch runs).
+    """
+    import importlib
+    import importlib.util
+
+    gone = []
+    for name in MODULES[feature]:
+        try:
+            found = importlib.import_module(name) if load else importlib.util.find_spec(name)
+        except Exception:  # noqa: BLE001 - not there (ImportError), or there but broken: not usable
+            found = None
+        if found is None:
+            gone.append(name)
+    return gone
+
+
+def pip_hint(feature: str) -> str:
+    """The pip command that installs ``feature`` into the Python QGIS runs (for messages)."""
+    try:
+        python = find_python(verify=False)
+    except InputError:
+        python = sys.executable or "python3"
+    return f"{python} -m pip install {' '.join(FEATURES[feature])}"
 
 
 def _python_names(platform: str) -> List[str]:

@@ -11,7 +11,8 @@ PROVIDER_ID = "sarcoreg"
 
 
 class SarcoregProvider(QgsProcessingProvider):
-    """Provider ``sarcoreg``: co-register, apply a correction, match batch, evaluate."""
+    """Provider ``sarcoreg``: co-register (one pair or many), apply a correction, match batch,
+    evaluate."""
 
     def id(self) -> str:  # noqa: A003 (QGIS API)
         return PROVIDER_ID

@@ -57,6 +57,28 @@ def test_constraints_pin_what_qgis_has_and_allow_what_is_asked_for(tmp_path):
     assert cmd[-1] == "onnxruntime"
 
 
+def test_missing_names_the_modules_of_a_feature_that_cannot_be_imported(tmp_path, monkeypatch):
+    """Looked for (cheap) or imported (``load``: a package that breaks on import is missing too)."""
+    (tmp_path / "sarcoreg_probe_ok.py").write_text("")
+    (tmp_path / "sarcoreg_probe_broken.py").write_text("raise ImportError('built for another Python')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(deps.MODULES, "probe", ("sarcoreg_probe_ok", "sarcoreg_probe_broken", "sarcoreg_probe_absent"))
+    try:
+        assert deps.missing("probe") == ["sarcoreg_probe_absent"]
+        assert deps.missing("probe", load=True) == ["sarcoreg_probe_broken", "sarcoreg_probe_absent"]
+    finally:
+        sys.modules.pop("sarcoreg_probe_ok", None)
+
+
+def test_missing_dask_and_its_pip_command(monkeypatch):
+    from helpers_imports import hide_packages
+
+    hide_packages(monkeypatch, ["dask", "distributed"])
+    assert deps.missing("batch") == ["dask", "distributed"]
+    assert deps.missing("batch", load=True) == ["dask", "distributed"]
+    assert deps.pip_hint("batch") == f"{deps.find_python(verify=False)} -m pip install dask distributed"
+
+
 def _fake_distribution(folder: Path, name: str, version: str, module: str) -> None:
     """A distribution as pip leaves it in a --target folder: the module and its dist-info."""
     (folder / module).mkdir(parents=True)

@@ -74,7 +74,8 @@ def coregistered(provider, demo_pair, tmp_path_factory):
 
 def test_provider_lists_the_algorithms(provider):
     ids = sorted(a.id() for a in provider.algorithms())
-    assert ids == ["sarcoreg:applycorrection", "sarcoreg:coregister", "sarcoreg:evaluate", "sarcoreg:matchbatch"]
+    assert ids == ["sarcoreg:applycorrection", "sarcoreg:batch", "sarcoreg:coregister", "sarcoreg:evaluate",
+                   "sarcoreg:matchbatch"]
     for alg in provider.algorithms():
         assert alg.displayName() and alg.shortHelpString(), alg.id()
         assert not alg.icon().isNull()
@@ -287,7 +288,8 @@ def test_qgis_process_lists_and_runs_the_algorithms(tmp_path, demo_pair):
     assert enable.returncode == 0, enable.stderr
     listed = subprocess.run(cmd + ["list"], env=env, capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr
-    for alg in ("sarcoreg:coregister", "sarcoreg:applycorrection", "sarcoreg:matchbatch", "sarcoreg:evaluate"):
+    for alg in ("sarcoreg:coregister", "sarcoreg:batch", "sarcoreg:applycorrection", "sarcoreg:matchbatch",
+                "sarcoreg:evaluate"):
         assert alg in listed.stdout
     optical, sar = demo_pair
     outdir = tmp_path / "out"

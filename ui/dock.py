@@ -23,6 +23,7 @@ from .task import CoregTask
 
 SETTINGS_PREFIX = "sarcoreg/dock/"
 TITLE = "sarcoreg"
+BATCH_FEATURE = "batch"   # core.deps: what the Processing batch needs (Dask)
 
 
 class DockError(ValueError):
@@ -76,6 +77,7 @@ class SarcoregDock(QgsDockWidget):
         self._build()
         self.restore_settings()
         self._update_runtime()
+        self._update_batch()
 
     # --- widgets -----------------------------------------------------------------
     def _build(self) -> None:
@@ -149,6 +151,21 @@ class SarcoregDock(QgsDockWidget):
         install_layout.addWidget(self.install_cpu_button)
         install_layout.addWidget(self.install_gpu_button)
         form.addRow(self.install_row)
+        # shown only while Dask is missing: the batch (Processing ▸ sarcoreg) runs on it
+        self.batch_row = QWidget(match)
+        batch_layout = QHBoxLayout(self.batch_row)
+        batch_layout.setContentsMargins(0, 0, 0, 0)
+        batch_label = QLabel("Batch (Processing) needs Dask:", self.batch_row)
+        self.install_dask_button = QPushButton("Install Dask (for batch)", self.batch_row)
+        self.install_dask_button.setObjectName("installDask")
+        self.install_dask_button.setToolTip("pip install dask and distributed into this QGIS profile, with QGIS's "
+                                            "own Python; nothing QGIS ships is upgraded. Processing ▸ sarcoreg ▸ "
+                                            "Co-register many pairs (batch, Dask) needs them")
+        self.install_dask_button.clicked.connect(lambda: self.install_batch())
+        batch_layout.addWidget(batch_label)
+        batch_layout.addWidget(self.install_dask_button)
+        batch_layout.addStretch(1)
+        form.addRow(self.batch_row)
         self.install_task = None
         self.warp = QComboBox(match)
         self.warp.addItems(WARP_CHOICES)
@@ -215,26 +232,47 @@ class SarcoregDock(QgsDockWidget):
             ". Learned matchers run in ONNX Runtime; classical matchers in numpy.")
         self.runtime_status = st
         self.install_row.setVisible(not st.installed)
-        for button in (self.install_cpu_button, self.install_gpu_button):
+        for button in self._install_buttons():
             button.setEnabled(self.install_task is None)
+
+    def _update_batch(self) -> None:
+        """Show the Dask install row only while Dask (for the Processing batch) is missing."""
+        from ..core.deps import missing
+
+        self.dask_missing = missing(BATCH_FEATURE)
+        self.batch_row.setVisible(bool(self.dask_missing))
+
+    def _install_buttons(self) -> tuple:
+        return self.install_cpu_button, self.install_gpu_button, self.install_dask_button
 
     def install_runtime(self, gpu: bool = False, folder=None):
         """Install ONNX Runtime (CPU or GPU build) into the QGIS profile, in the background,
         with progress in the message bar; the runtime line is updated when it is done."""
+        return self._install(["onnxruntime-gpu" if gpu else "onnxruntime"], folder)
+
+    def install_batch(self, folder=None):
+        """Install Dask (``dask``, ``distributed``) into the QGIS profile for the Processing
+        batch, in the background, with progress in the message bar; the row hides when done."""
+        from ..core.deps import FEATURES
+
+        return self._install(list(FEATURES[BATCH_FEATURE]), folder)
+
+    def _install(self, packages, folder):
+        """One install at a time (they share the profile folder): every install button waits."""
         from .deps_install import start_install
 
         if self.install_task is not None:
             return None
-        for button in (self.install_cpu_button, self.install_gpu_button):
+        for button in self._install_buttons():
             button.setEnabled(False)
-        package = "onnxruntime-gpu" if gpu else "onnxruntime"
-        self.install_task = start_install(self.iface.messageBar(), [package], folder, on_done=self._installed)
+        self.install_task = start_install(self.iface.messageBar(), packages, folder, on_done=self._installed)
         return self.install_task
 
     def _installed(self, task) -> None:
         self.install_task = None
         try:
             self._update_runtime()
+            self._update_batch()
         except RuntimeError:  # the dock was closed (plugin unloaded) while installing
             pass
 

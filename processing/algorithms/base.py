@@ -1,12 +1,16 @@
-"""What every sarcoreg algorithm shares: icon, help text, layer → path, error mapping."""
+"""What every sarcoreg algorithm shares: icon, help text, layer → path, option parameters,
+error mapping."""
 from __future__ import annotations
 
 import contextlib
 from pathlib import Path
 from typing import Iterator
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsRasterLayer
+from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterEnum,
+                       QgsProcessingParameterNumber, QgsRasterLayer)
 from qgis.PyQt.QtGui import QIcon
+
+from ...compat import NUMBER_INTEGER
 
 PLUGIN_DIR = Path(__file__).resolve().parents[2]
 RESOURCES = PLUGIN_DIR / "resources"
@@ -35,6 +39,29 @@ def raster_path(layer: QgsRasterLayer, what: str) -> str:
             f"the {what} layer '{layer.name()}' is served by '{layer.providerType()}', not a file: "
             "save it as a GeoTIFF first (Export ▸ Save As…)")
     return layer.source().split("|")[0]
+
+
+def enum_param(name: str, description: str, options, default: str) -> QgsProcessingParameterEnum:
+    """An enum whose values are the option strings (readable in models and qgis_process)."""
+    param = QgsProcessingParameterEnum(name, description, list(options), False, default, False)
+    param.setUsesStaticStrings(True)
+    return param
+
+
+def int_param(name: str, description: str, default: int, minimum: int) -> QgsProcessingParameterNumber:
+    """An integer parameter with a default and a lower bound."""
+    return QgsProcessingParameterNumber(name, description, NUMBER_INTEGER, default, False, minimum)
+
+
+def choice(alg, parameters, name: str, context, options) -> str:
+    """The chosen option string of an enum, whether given as a string or an index."""
+    value = alg.parameterAsEnumString(parameters, name, context)
+    if value:
+        return value
+    index = alg.parameterAsEnum(parameters, name, context)
+    if 0 <= index < len(options):
+        return options[index]
+    raise QgsProcessingException(f"{name}: {parameters.get(name)!r} is not one of {', '.join(options)}")
 
 
 @contextlib.contextmanager

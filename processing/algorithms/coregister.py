@@ -3,21 +3,18 @@ from __future__ import annotations
 
 import os
 
-from qgis.core import (QgsProcessingContext, QgsProcessingException,
-                       QgsProcessingLayerPostProcessorInterface, QgsProcessingOutputFile,
+from qgis.core import (QgsProcessingContext, QgsProcessingLayerPostProcessorInterface, QgsProcessingOutputFile,
                        QgsProcessingOutputNumber, QgsProcessingOutputRasterLayer,
                        QgsProcessingOutputVectorLayer, QgsProcessingParameterBand,
-                       QgsProcessingParameterBoolean,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterBoolean, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingUtils)
 
 from ..feedback import ProcessingFeedbackAdapter
 from ...core.config import PROVIDERS, SAR_KINDS, WARP_CHOICES
 from ...core.matchers import AUTO, matcher_choices
 from ...core.summary import summary_lines
-from ...compat import FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER, VECTOR_POINT
-from .base import SarcoregAlgorithm, engine_errors, raster_path
-
+from ...compat import FLAG_ADVANCED, NUMBER_DOUBLE, VECTOR_POINT
+from .base import SarcoregAlgorithm, choice, engine_errors, enum_param, int_param, raster_path
 
 
 class _StyleResult(QgsProcessingLayerPostProcessorInterface):
@@ -83,16 +80,16 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         # optional so that an omitted band means band 1 (QGIS 3.22 refuses a missing band value
         # even when the parameter has a default)
         self.addParameter(QgsProcessingParameterBand(self.SAR_BAND, "SAR band", d.sar_band, self.SAR, True))
-        self.addParameter(_enum(self.SAR_KIND, "SAR values", SAR_KINDS, d.sar_kind))
-        self.addParameter(_enum(self.MATCHER, "Matcher", matcher_choices(), AUTO))
-        self.addParameter(_int(self.WINDOW, "SAR window (px)", d.window_px, 16))
-        self.addParameter(_int(self.TEMPLATE, "Optical template (px)", d.template_px, 8))
-        self.addParameter(_int(self.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
+        self.addParameter(enum_param(self.SAR_KIND, "SAR values", SAR_KINDS, d.sar_kind))
+        self.addParameter(enum_param(self.MATCHER, "Matcher", matcher_choices(), AUTO))
+        self.addParameter(int_param(self.WINDOW, "SAR window (px)", d.window_px, 16))
+        self.addParameter(int_param(self.TEMPLATE, "Optical template (px)", d.template_px, 8))
+        self.addParameter(int_param(self.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
         self.addParameter(QgsProcessingParameterNumber(
             self.RESOLUTION, "Working pixel size (map units, 0: the coarser of the two)",
             NUMBER_DOUBLE, 0.0, False, 0.0))
-        self.addParameter(_enum(self.PROVIDER, "ONNX Runtime provider (learned matcher)", PROVIDERS, d.provider))
-        self.addParameter(_enum(self.WARP, "Write the corrected SAR with", WARP_CHOICES, "none"))
+        self.addParameter(enum_param(self.PROVIDER, "ONNX Runtime provider (learned matcher)", PROVIDERS, d.provider))
+        self.addParameter(enum_param(self.WARP, "Write the corrected SAR with", WARP_CHOICES, "none"))
         self.addParameter(QgsProcessingParameterNumber(
             self.MIN_CONFIDENCE, "Minimum confidence (below: outlier)",
             NUMBER_DOUBLE, d.min_confidence, False, 0.0, 1.0))
@@ -119,20 +116,20 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         bands = self.parameterAsInts(parameters, self.OPTICAL_BANDS, context)
         spacing = self.parameterAsInt(parameters, self.SPACING, context)
         resolution = self.parameterAsDouble(parameters, self.RESOLUTION, context)
-        warp = _choice(self, parameters, self.WARP, context, WARP_CHOICES)
+        warp = choice(self, parameters, self.WARP, context, WARP_CHOICES)
         with engine_errors():
             return CoregConfig(
-                matcher=_choice(self, parameters, self.MATCHER, context, matcher_choices()),
+                matcher=choice(self, parameters, self.MATCHER, context, matcher_choices()),
                 window_px=self.parameterAsInt(parameters, self.WINDOW, context),
                 template_px=self.parameterAsInt(parameters, self.TEMPLATE, context),
                 spacing_px=spacing or None,
                 resolution_m=resolution or None,
                 optical_bands=tuple(bands) or None,
                 sar_band=self.parameterAsInt(parameters, self.SAR_BAND, context) or 1,
-                sar_kind=_choice(self, parameters, self.SAR_KIND, context, SAR_KINDS),
+                sar_kind=choice(self, parameters, self.SAR_KIND, context, SAR_KINDS),
                 min_confidence=self.parameterAsDouble(parameters, self.MIN_CONFIDENCE, context),
                 max_nodata_fraction=self.parameterAsDouble(parameters, self.MAX_NODATA, context),
-                provider=_choice(self, parameters, self.PROVIDER, context, PROVIDERS),
+                provider=choice(self, parameters, self.PROVIDER, context, PROVIDERS),
                 warp=None if warp == "none" else warp,
             )
 
@@ -185,27 +182,3 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
             details = QgsProcessingContext.LayerDetails(name, context.project(), key, kind)
             details.setPostProcessor(_StyleResult(role))
             context.addLayerToLoadOnCompletion(results[key], details)
-
-
-
-def _enum(name: str, description: str, options, default: str) -> QgsProcessingParameterEnum:
-    """An enum whose values are the option strings (readable in models and qgis_process)."""
-    param = QgsProcessingParameterEnum(name, description, list(options), False, default, False)
-    param.setUsesStaticStrings(True)
-    return param
-
-
-def _int(name: str, description: str, default: int, minimum: int) -> QgsProcessingParameterNumber:
-    return QgsProcessingParameterNumber(name, description, NUMBER_INTEGER,
-                                        default, False, minimum)
-
-
-def _choice(alg, parameters, name: str, context, options) -> str:
-    """The chosen option string of an enum, whether given as a string or an index."""
-    value = alg.parameterAsEnumString(parameters, name, context)
-    if value:
-        return value
-    index = alg.parameterAsEnum(parameters, name, context)
-    if 0 <= index < len(options):
-        return options[index]
-    raise QgsProcessingException(f"{name}: {parameters.get(name)!r} is not one of {', '.join(options)}")

@@ -1,0 +1,160 @@
+"""Processing algorithm "Co-register many pairs (batch, Dask)": ``core.batch.run_batch``.
+
+The same batch as ``sarcoreg batch``: one co-registration per row of a pairs CSV, each into
+its own folder under the output root, on a local Dask cluster or a running scheduler,
+resumable (complete pairs are skipped), with ``batch_summary.csv`` / ``.json``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Iterator
+
+from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputNumber,
+                       QgsProcessingParameterBoolean, QgsProcessingParameterFile,
+                       QgsProcessingParameterFolderDestination, QgsProcessingParameterString)
+
+from ..feedback import ProcessingFeedbackAdapter
+from ...compat import FILE_FILE
+from ...core.batch_files import STATUSES, SUMMARY_CSV, SUMMARY_JSON
+from ...core.config import PROVIDERS, WARP_CHOICES
+from ...core.matchers import AUTO, matcher_choices
+from .base import SarcoregAlgorithm, choice, engine_errors, enum_param, int_param
+
+FEATURE = "batch"   # core.deps: what the batch needs (dask, distributed)
+
+
+def require_dask() -> None:
+    """Raise a one-line ``QgsProcessingException`` that says how to install Dask when it
+    cannot be imported (the batch is the only part of the plugin that needs it)."""
+    from ...core.deps import missing, pip_hint
+
+    gone = missing(FEATURE, load=True)
+    if gone:
+        raise QgsProcessingException(
+            f"Dask is not installed in QGIS's Python ({', '.join(gone)} cannot be imported): install it with "
+            f"the sarcoreg dock's 'Install Dask (for batch)' button, or with  {pip_hint(FEATURE)}")
+
+
+@contextlib.contextmanager
+def workers_run_python(local: bool) -> Iterator[None]:
+    """Start a local cluster's worker processes with QGIS's Python interpreter.
+
+    Dask starts local workers through ``multiprocessing``, which runs ``sys.executable``: in
+    QGIS on Windows and macOS that is the QGIS program, which would open QGIS again instead
+    of a worker. For the batch's duration ``multiprocessing`` runs the interpreter beside it
+    (``core.deps.find_python``), and is set back afterwards. Nothing changes where
+    ``sys.executable`` is a Python interpreter, or when the workers belong to a scheduler.
+    """
+    if not local or os.path.basename(sys.executable or "").lower().startswith("python"):
+        yield
+        return
+    import multiprocessing
+    from multiprocessing import spawn
+
+    from ...core.deps import find_python
+    from ...core.errors import InputError
+
+    try:
+        python = find_python()
+    except InputError:
+        raise QgsProcessingException(
+            f"a local Dask cluster needs QGIS's Python interpreter, which was not found beside "
+            f"{sys.executable}: give the address of a running Dask scheduler instead") from None
+    before = spawn.get_executable()
+    multiprocessing.set_executable(python)
+    try:
+        yield
+    finally:
+        multiprocessing.set_executable(before)
+
+
+class BatchAlgorithm(SarcoregAlgorithm):
+    PAIRS = "PAIRS"
+    MATCHER = "MATCHER"
+    WINDOW = "WINDOW"
+    TEMPLATE = "TEMPLATE"
+    SPACING = "SPACING"
+    PROVIDER = "PROVIDER"
+    WARP = "WARP"
+    SCHEDULER = "SCHEDULER"
+    WORKERS = "WORKERS"
+    OVERWRITE = "OVERWRITE"
+    OUTPUT = "OUTPUT"
+    SUMMARY_CSV = "SUMMARY_CSV"
+    SUMMARY_JSON = "SUMMARY_JSON"
+
+    def name(self) -> str:
+        return "batch"
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS API)
+        return "Co-register many pairs (batch, Dask)"
+
+    def tags(self) -> list:
+        return ["batch", "dask", "cluster", "pairs", "csv", "sar", "optical", "coregistration", "tie points"]
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        from ...core.config import CoregConfig
+
+        d = CoregConfig()
+        self.addParameter(QgsProcessingParameterFile(
+            self.PAIRS, "Pairs CSV (optical,sar[,name] per row; paths relative to the CSV)", FILE_FILE, "csv"))
+        self.addParameter(enum_param(self.MATCHER, "Matcher", matcher_choices(), AUTO))
+        self.addParameter(int_param(self.WINDOW, "SAR window (px)", d.window_px, 16))
+        self.addParameter(int_param(self.TEMPLATE, "Optical template (px)", d.template_px, 8))
+        self.addParameter(int_param(self.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
+        self.addParameter(enum_param(self.PROVIDER, "ONNX Runtime provider (learned matcher)", PROVIDERS, d.provider))
+        self.addParameter(enum_param(self.WARP, "Write each corrected SAR with", WARP_CHOICES, "none"))
+        self.addParameter(QgsProcessingParameterString(
+            self.SCHEDULER, "Dask scheduler address (empty: a local cluster on this computer)", "", False, True))
+        self.addParameter(int_param(self.WORKERS, "Workers of the local cluster (0: one per core)", 0, 0))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.OVERWRITE, "Redo pairs that are complete from an earlier run", False))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            self.OUTPUT, "Output root folder (one folder per pair)"))
+        self.addOutput(QgsProcessingOutputFile(self.SUMMARY_CSV, f"Batch summary ({SUMMARY_CSV})"))
+        self.addOutput(QgsProcessingOutputFile(self.SUMMARY_JSON, f"Batch summary ({SUMMARY_JSON})"))
+        for status in STATUSES:
+            self.addOutput(QgsProcessingOutputNumber(status.upper(), f"Pairs {status.replace('_', ' ')}"))
+
+    def config_from(self, parameters, context):
+        """The ``CoregConfig`` every pair runs with (raises on a bad combination)."""
+        from ...core.config import CoregConfig
+
+        warp = choice(self, parameters, self.WARP, context, WARP_CHOICES)
+        with engine_errors():
+            return CoregConfig(
+                matcher=choice(self, parameters, self.MATCHER, context, matcher_choices()),
+                window_px=self.parameterAsInt(parameters, self.WINDOW, context),
+                template_px=self.parameterAsInt(parameters, self.TEMPLATE, context),
+                spacing_px=self.parameterAsInt(parameters, self.SPACING, context) or None,
+                provider=choice(self, parameters, self.PROVIDER, context, PROVIDERS),
+                warp=None if warp == "none" else warp,
+            )
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
+        require_dask()
+        from ...core.batch import run_batch
+
+        pairs = self.parameterAsFile(parameters, self.PAIRS, context)
+        outroot = self.parameterAsString(parameters, self.OUTPUT, context)
+        scheduler = (self.parameterAsString(parameters, self.SCHEDULER, context) or "").strip() or None
+        workers = self.parameterAsInt(parameters, self.WORKERS, context) or None
+        overwrite = self.parameterAsBool(parameters, self.OVERWRITE, context)
+        config = self.config_from(parameters, context)
+        with engine_errors(), workers_run_python(local=scheduler is None):
+            summary = run_batch(pairs, outroot, config, scheduler=scheduler, n_workers=workers,
+                                overwrite=overwrite, feedback=ProcessingFeedbackAdapter(feedback))
+        for line in summary.text().splitlines():
+            feedback.pushInfo(line)
+        counts = summary.counts()
+        failed = counts["bad_input"] + counts["error"]
+        if failed:
+            feedback.reportError(f"{failed} of {len(summary.outcomes)} pairs failed: their reasons are above and "
+                                 f"in {os.path.join(summary.outroot, SUMMARY_CSV)}", False)
+        results = {self.OUTPUT: summary.outroot,
+                   self.SUMMARY_CSV: os.path.join(summary.outroot, SUMMARY_CSV),
+                   self.SUMMARY_JSON: os.path.join(summary.outroot, SUMMARY_JSON)}
+        results.update({status.upper(): counts[status] for status in STATUSES})
+        return results
