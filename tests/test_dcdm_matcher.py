@@ -160,7 +160,9 @@ def test_engine_batches_windows_without_changing_the_tie_points(tmp_path):
         assert runs[b].report["runtime"]["batch_size"] == b
         # the fusion chosen on the dev split travels with the model and is reported
         rep = runs[b].report
-        assert rep["matcher"]["classical"] == "mind" and rep["matcher"]["guard_px"] == 3.0
+        stored = json.loads(DcdmMatcher(provider="cpu").contract.raw["matching"])
+        assert rep["matcher"]["classical"] == stored["classical"]["matcher"] == "mind"
+        assert rep["matcher"]["guard_px"] == float(stored.get("guard_px", 0.0))
         assert rep["counts"]["unsure"] == len(rep["unsure_windows"])
         assert all(w["note"].startswith("guard:") for w in rep["unsure_windows"])
     one, three = runs[1].tiepoints, runs[3].tiepoints
