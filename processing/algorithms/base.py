@@ -64,6 +64,36 @@ def choice(alg, parameters, name: str, context, options) -> str:
     raise QgsProcessingException(f"{name}: {parameters.get(name)!r} is not one of {', '.join(options)}")
 
 
+def add_matching_parameters(alg, warp_label: str) -> None:
+    """The co-registration options every co-registering algorithm offers, with the engine's
+    defaults and option lists: matcher, window, template, spacing, runtime provider, warp (the
+    algorithm names them ``MATCHER``, ``WINDOW``, ``TEMPLATE``, ``SPACING``, ``PROVIDER``, ``WARP``)."""
+    from ...core.config import PROVIDERS, WARP_CHOICES, CoregConfig
+    from ...core.matchers import AUTO, matcher_choices
+
+    d = CoregConfig()
+    alg.addParameter(enum_param(alg.MATCHER, "Matcher", matcher_choices(), AUTO))
+    alg.addParameter(int_param(alg.WINDOW, "SAR window (px)", d.window_px, 16))
+    alg.addParameter(int_param(alg.TEMPLATE, "Optical template (px)", d.template_px, 8))
+    alg.addParameter(int_param(alg.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
+    alg.addParameter(enum_param(alg.PROVIDER, "ONNX Runtime provider (learned matcher)", PROVIDERS, d.provider))
+    alg.addParameter(enum_param(alg.WARP, warp_label, WARP_CHOICES, WARP_CHOICES[0]))
+
+
+def matching_options(alg, parameters, context) -> dict:
+    """``CoregConfig`` keyword arguments from the parameters of ``add_matching_parameters``."""
+    from ...core.config import PROVIDERS, WARP_CHOICES
+    from ...core.matchers import matcher_choices
+
+    warp = choice(alg, parameters, alg.WARP, context, WARP_CHOICES)
+    return dict(matcher=choice(alg, parameters, alg.MATCHER, context, matcher_choices()),
+                window_px=alg.parameterAsInt(parameters, alg.WINDOW, context),
+                template_px=alg.parameterAsInt(parameters, alg.TEMPLATE, context),
+                spacing_px=alg.parameterAsInt(parameters, alg.SPACING, context) or None,
+                provider=choice(alg, parameters, alg.PROVIDER, context, PROVIDERS),
+                warp=None if warp == WARP_CHOICES[0] else warp)
+
+
 @contextlib.contextmanager
 def engine_errors() -> Iterator[None]:
     """Turn the engine's typed errors into ``QgsProcessingException`` with their one line."""

@@ -18,9 +18,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProce
 from ..feedback import ProcessingFeedbackAdapter
 from ...compat import FILE_FILE
 from ...core.batch_files import STATUSES, SUMMARY_CSV, SUMMARY_JSON
-from ...core.config import PROVIDERS, WARP_CHOICES
-from ...core.matchers import AUTO, matcher_choices
-from .base import SarcoregAlgorithm, choice, engine_errors, enum_param, int_param
+from .base import SarcoregAlgorithm, add_matching_parameters, engine_errors, int_param, matching_options
 
 FEATURE = "batch"   # core.deps: what the batch needs (dask, distributed)
 
@@ -95,17 +93,9 @@ class BatchAlgorithm(SarcoregAlgorithm):
         return ["batch", "dask", "cluster", "pairs", "csv", "sar", "optical", "coregistration", "tie points"]
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        from ...core.config import CoregConfig
-
-        d = CoregConfig()
         self.addParameter(QgsProcessingParameterFile(
             self.PAIRS, "Pairs CSV (optical,sar[,name] per row; paths relative to the CSV)", FILE_FILE, "csv"))
-        self.addParameter(enum_param(self.MATCHER, "Matcher", matcher_choices(), AUTO))
-        self.addParameter(int_param(self.WINDOW, "SAR window (px)", d.window_px, 16))
-        self.addParameter(int_param(self.TEMPLATE, "Optical template (px)", d.template_px, 8))
-        self.addParameter(int_param(self.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
-        self.addParameter(enum_param(self.PROVIDER, "ONNX Runtime provider (learned matcher)", PROVIDERS, d.provider))
-        self.addParameter(enum_param(self.WARP, "Write each corrected SAR with", WARP_CHOICES, "none"))
+        add_matching_parameters(self, "Write each corrected SAR with")
         self.addParameter(QgsProcessingParameterString(
             self.SCHEDULER, "Dask scheduler address (empty: a local cluster on this computer)", "", False, True))
         self.addParameter(int_param(self.WORKERS, "Workers of the local cluster (0: one per core)", 0, 0))
@@ -122,16 +112,8 @@ class BatchAlgorithm(SarcoregAlgorithm):
         """The ``CoregConfig`` every pair runs with (raises on a bad combination)."""
         from ...core.config import CoregConfig
 
-        warp = choice(self, parameters, self.WARP, context, WARP_CHOICES)
         with engine_errors():
-            return CoregConfig(
-                matcher=choice(self, parameters, self.MATCHER, context, matcher_choices()),
-                window_px=self.parameterAsInt(parameters, self.WINDOW, context),
-                template_px=self.parameterAsInt(parameters, self.TEMPLATE, context),
-                spacing_px=self.parameterAsInt(parameters, self.SPACING, context) or None,
-                provider=choice(self, parameters, self.PROVIDER, context, PROVIDERS),
-                warp=None if warp == "none" else warp,
-            )
+            return CoregConfig(**matching_options(self, parameters, context))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         require_dask()

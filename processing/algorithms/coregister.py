@@ -10,11 +10,11 @@ from qgis.core import (QgsProcessingContext, QgsProcessingLayerPostProcessorInte
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingUtils)
 
 from ..feedback import ProcessingFeedbackAdapter
-from ...core.config import PROVIDERS, SAR_KINDS, WARP_CHOICES
-from ...core.matchers import AUTO, matcher_choices
+from ...core.config import SAR_KINDS
 from ...core.summary import summary_lines
 from ...compat import FLAG_ADVANCED, NUMBER_DOUBLE, VECTOR_POINT
-from .base import SarcoregAlgorithm, choice, engine_errors, enum_param, int_param, raster_path
+from .base import (SarcoregAlgorithm, add_matching_parameters, choice, engine_errors, enum_param, matching_options,
+                   raster_path)
 
 
 class _StyleResult(QgsProcessingLayerPostProcessorInterface):
@@ -81,15 +81,10 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         # even when the parameter has a default)
         self.addParameter(QgsProcessingParameterBand(self.SAR_BAND, "SAR band", d.sar_band, self.SAR, True))
         self.addParameter(enum_param(self.SAR_KIND, "SAR values", SAR_KINDS, d.sar_kind))
-        self.addParameter(enum_param(self.MATCHER, "Matcher", matcher_choices(), AUTO))
-        self.addParameter(int_param(self.WINDOW, "SAR window (px)", d.window_px, 16))
-        self.addParameter(int_param(self.TEMPLATE, "Optical template (px)", d.template_px, 8))
-        self.addParameter(int_param(self.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
+        add_matching_parameters(self, "Write the corrected SAR with")
         self.addParameter(QgsProcessingParameterNumber(
             self.RESOLUTION, "Working pixel size (map units, 0: the coarser of the two)",
             NUMBER_DOUBLE, 0.0, False, 0.0))
-        self.addParameter(enum_param(self.PROVIDER, "ONNX Runtime provider (learned matcher)", PROVIDERS, d.provider))
-        self.addParameter(enum_param(self.WARP, "Write the corrected SAR with", WARP_CHOICES, "none"))
         self.addParameter(QgsProcessingParameterNumber(
             self.MIN_CONFIDENCE, "Minimum confidence (below: outlier)",
             NUMBER_DOUBLE, d.min_confidence, False, 0.0, 1.0))
@@ -114,23 +109,16 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         from ...core.config import CoregConfig
 
         bands = self.parameterAsInts(parameters, self.OPTICAL_BANDS, context)
-        spacing = self.parameterAsInt(parameters, self.SPACING, context)
         resolution = self.parameterAsDouble(parameters, self.RESOLUTION, context)
-        warp = choice(self, parameters, self.WARP, context, WARP_CHOICES)
         with engine_errors():
             return CoregConfig(
-                matcher=choice(self, parameters, self.MATCHER, context, matcher_choices()),
-                window_px=self.parameterAsInt(parameters, self.WINDOW, context),
-                template_px=self.parameterAsInt(parameters, self.TEMPLATE, context),
-                spacing_px=spacing or None,
+                **matching_options(self, parameters, context),
                 resolution_m=resolution or None,
                 optical_bands=tuple(bands) or None,
                 sar_band=self.parameterAsInt(parameters, self.SAR_BAND, context) or 1,
                 sar_kind=choice(self, parameters, self.SAR_KIND, context, SAR_KINDS),
                 min_confidence=self.parameterAsDouble(parameters, self.MIN_CONFIDENCE, context),
                 max_nodata_fraction=self.parameterAsDouble(parameters, self.MAX_NODATA, context),
-                provider=choice(self, parameters, self.PROVIDER, context, PROVIDERS),
-                warp=None if warp == "none" else warp,
             )
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
