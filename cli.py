@@ -79,8 +79,8 @@ def _matcher_help() -> str:
             f"(now {matcher_info(AUTO).name}, see docs/benchmarks.md)")
 
 
-def _add_coreg_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--matcher", default=AUTO, help=_matcher_help())
+def _add_coreg_options(p: argparse.ArgumentParser, matcher_help: str) -> None:
+    p.add_argument("--matcher", default=AUTO, help=matcher_help)
     p.add_argument("--window", type=int, default=512, help="SAR reference window in px (default 512)")
     p.add_argument("--template", type=int, default=384, help="optical template in px (default 384)")
     p.add_argument("--spacing", type=int, default=None, help="distance between window centres in px (default = template)")
@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sarcoreg", description="Co-register optical and SAR satellite scenes.")
     p.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    matcher_help = _matcher_help()   # asks the registry once (it checks the learned model's files)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -179,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("optical", help="optical raster (or comma-separated single-band files)")
     c.add_argument("sar", help="SAR raster (detected: amplitude, power or dB)")
     c.add_argument("-o", "--outdir", required=True, help="output folder")
-    _add_coreg_options(c)
+    _add_coreg_options(c, matcher_help)
     c.set_defaults(func=cmd_coregister)
 
     b = sub.add_parser("batch", help="co-register many scene pairs on Dask (local cluster by default)")
@@ -187,13 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("-o", "--outroot", required=True, help="one output folder per pair is made in here")
     b.add_argument("--scheduler", default=None, help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
     b.add_argument("--workers", type=int, default=None, help="workers of the local cluster (default: cores)")
-    _add_coreg_options(b)
+    _add_coreg_options(b, matcher_help)
     b.set_defaults(func=cmd_batch)
 
     m = sub.add_parser("match-batch", help="benchmark protocol: match template/reference image pairs from a manifest")
     m.add_argument("manifest", help="CSV with at least id,template,reference (paths relative to the manifest)")
     m.add_argument("-o", "--results", required=True, help="results CSV: id,row,col,score,confidence,seconds")
-    m.add_argument("--matcher", default=AUTO, help=_matcher_help())
+    m.add_argument("--matcher", default=AUTO, help=matcher_help)
     m.add_argument("--overwrite", action="store_true")
     m.set_defaults(func=cmd_match_batch)
 
@@ -214,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="co-register the bundled Sentinel-1/2 sub-scene after a known shift")
     d.add_argument("-o", "--outdir", default="sarcoreg-demo", help="output folder (default ./sarcoreg-demo)")
-    d.add_argument("--matcher", default=AUTO, help=_matcher_help())
+    d.add_argument("--matcher", default=AUTO, help=matcher_help)
     d.set_defaults(func=cmd_demo)
     try:  # train / export-onnx / explain: torch is imported only when they run
         from .models.commands import register as register_model_commands

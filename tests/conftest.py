@@ -74,3 +74,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"no shared data folder at {SHARED_DATA} (expected beside the checkout)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def provider(qgis_processing):
+    """The sarcoreg Processing provider, registered in QGIS for one test module."""
+    from qgis.core import QgsApplication
+
+    from sarcoreg.processing.provider import SarcoregProvider
+
+    registry = QgsApplication.processingRegistry()
+    prov = SarcoregProvider()
+    assert registry.addProvider(prov)
+    yield prov
+    registry.removeProvider(prov)

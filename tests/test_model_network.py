@@ -1,15 +1,11 @@
 """The DCDM network in torch: attention and calibration shapes and masks, sampler
 determinism, checkpoint round trip, and a few training steps on real crops."""
-import sys
-from pathlib import Path
 
 import pytest
 
-# scripts/setup.sh --with-torch leaves .venv/.sarcoreg-no-torch saying why, where no CPU build of
-# torch can be installed (PyPI has only CUDA builds for Linux)
-_NO_TORCH = Path(sys.prefix) / ".sarcoreg-no-torch"
-torch = pytest.importorskip("torch", reason=_NO_TORCH.read_text().strip() if _NO_TORCH.exists()
-                            else "torch is not installed (scripts/setup.sh --with-torch)")
+from helpers_torch import require_torch
+
+torch = require_torch(with_onnx=False)
 
 from sarcoreg.models.dcdm.config import PRESETS, DcdmConfig  # noqa: E402
 from sarcoreg.models.dcdm.losses import gaussian_target, spc_loss, ssim, zncc_torch  # noqa: E402

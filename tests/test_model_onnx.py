@@ -1,16 +1,11 @@
 """torch → ONNX export: ONNX Runtime reproduces the torch translation and the same peak."""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-# scripts/setup.sh --with-torch leaves .venv/.sarcoreg-no-torch saying why, where no CPU build of
-# torch can be installed (PyPI has only CUDA builds for Linux)
-_NO_TORCH = Path(sys.prefix) / ".sarcoreg-no-torch"
-torch = pytest.importorskip("torch", reason=_NO_TORCH.read_text().strip() if _NO_TORCH.exists()
-                            else "torch is not installed (scripts/setup.sh --with-torch)")
-pytest.importorskip("onnx", reason="onnx is not installed (scripts/setup.sh --with-torch)")
+from helpers_torch import require_torch
+
+torch = require_torch(with_onnx=True)
 
 from sarcoreg.core.dcdm.matcher import DcdmMatcher  # noqa: E402
 from sarcoreg.core.matchers.kernels import peak_subpixel, zncc_surface  # noqa: E402

@@ -1,15 +1,12 @@
 """A trainable checkpoint recovered from a DCDM ONNX file exports back to the same model, and
 training can start from it (``models/dcdm/recover.py``)."""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-_NO_TORCH = Path(sys.prefix) / ".sarcoreg-no-torch"
-torch = pytest.importorskip("torch", reason=_NO_TORCH.read_text().strip() if _NO_TORCH.exists()
-                            else "torch is not installed (scripts/setup.sh --with-torch)")
-pytest.importorskip("onnx", reason="onnx is not installed (scripts/setup.sh --with-torch)")
+from helpers_torch import require_torch
+
+torch = require_torch(with_onnx=True)
 
 from sarcoreg.core.errors import ModelError  # noqa: E402
 from sarcoreg.models.dcdm.config import DcdmConfig  # noqa: E402

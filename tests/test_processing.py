@@ -17,19 +17,6 @@ FAST = {"WINDOW": 256, "TEMPLATE": 192, "MATCHER": "cfog"}
 
 
 @pytest.fixture(scope="module")
-def provider(qgis_processing):
-    from qgis.core import QgsApplication
-
-    from sarcoreg.processing.provider import SarcoregProvider
-
-    registry = QgsApplication.processingRegistry()
-    prov = SarcoregProvider()
-    assert registry.addProvider(prov)
-    yield prov
-    registry.removeProvider(prov)
-
-
-@pytest.fixture(scope="module")
 def demo_pair(tmp_path_factory):
     """The demo optical scene and the demo SAR moved by the demo's known shift."""
     from sarcoreg.core.demo import DEMO_SHIFT_M, shift_georeferencing

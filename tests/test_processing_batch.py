@@ -25,19 +25,6 @@ FAST = {"MATCHER": "cfog", "WINDOW": 256, "TEMPLATE": 192, "WORKERS": 2}
 
 
 @pytest.fixture(scope="module")
-def provider(qgis_processing):
-    from qgis.core import QgsApplication
-
-    from sarcoreg.processing.provider import SarcoregProvider
-
-    registry = QgsApplication.processingRegistry()
-    prov = SarcoregProvider()
-    assert registry.addProvider(prov)
-    yield prov
-    registry.removeProvider(prov)
-
-
-@pytest.fixture(scope="module")
 def pairs_csv(tmp_path_factory) -> Path:
     """The demo optical scene twice, each with the demo SAR moved by its own known shift
     (the SAR paths relative to the CSV, as people write them)."""

@@ -82,7 +82,7 @@ class SarcoregDock(QgsDockWidget):
     # --- widgets -----------------------------------------------------------------
     def _build(self) -> None:
         from ..core.config import PROVIDERS, SAR_KINDS, WARP_CHOICES, CoregConfig
-        from ..core.matchers import matcher_choices, matcher_info, matcher_names
+        from ..core.matchers import AUTO, matcher_info, matcher_names
 
         d = CoregConfig()
         body = QWidget(self)
@@ -114,10 +114,11 @@ class SarcoregDock(QgsDockWidget):
         match = QGroupBox("Matching", body)
         form = QFormLayout(match)
         self.matcher = QComboBox(match)
-        self.matcher.addItems(matcher_choices())
+        names = matcher_names()   # once: listing the learned matcher checks its model files
+        self.matcher.addItems([AUTO] + names)
         self.matcher.setToolTip("auto: the matcher that is best on the multi-region validation (places and "
                                 "sensors the model never saw; see the model card).\n" +
-                                "\n".join(matcher_info(n).describe() for n in matcher_names()))
+                                "\n".join(matcher_info(n).describe() for n in names))
         form.addRow("Matcher", self.matcher)
         self.window = _spin(16, 4096, d.window_px, " px")
         self.template = _spin(8, 4096, d.template_px, " px")
@@ -215,16 +216,15 @@ class SarcoregDock(QgsDockWidget):
         self.inspector_tool = None
 
     def _update_runtime(self, *_args) -> None:
-        from .runtime import RUNTIME_MODULE, runtime_status
+        from .runtime import runtime_status
 
-        from ..core.matchers import AUTO, matcher_info
+        from ..core.matchers import AUTO, resolve_name
 
         matcher = self.matcher.currentText()
         st = runtime_status(self.provider.currentText())
         text = st.message
-        info = matcher_info(matcher)
-        if RUNTIME_MODULE not in info.requires:
-            said = f"{AUTO} runs {info.name}" if matcher == AUTO else matcher
+        if not self.needs_runtime(matcher):
+            said = f"{AUTO} runs {resolve_name(matcher)}" if matcher == AUTO else matcher
             text += f"; {said}, in numpy, without it"
         self.runtime_label.setText(text)
         self.runtime_label.setToolTip(

@@ -16,6 +16,7 @@ not reproduce the shipped model is never written.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -76,6 +77,12 @@ def _marker_places(cfg: DcdmConfig, names: List[str], window_px: int, template_p
     return graph, places
 
 
+def _step(model_version: str) -> int:
+    """The training step of ``model_version`` (``"dcdm-0.1.9375"`` → 9375; ``"dcdm-0.1"`` → 0)."""
+    found = re.fullmatch(r"dcdm-\d+\.\d+\.(\d+)", model_version)
+    return int(found.group(1)) if found else 0
+
+
 def recover(onnx_path: str, workdir: str = "") -> Tuple[Dcdm, Dict]:
     """The torch model (eval mode) whose export is the model in ``onnx_path``, and a checkpoint
     dict for ``sarcoreg train --finetune`` / ``export-onnx``. Raises ``ModelError`` when the
@@ -110,8 +117,7 @@ def recover(onnx_path: str, workdir: str = "") -> Tuple[Dcdm, Dict]:
                       for k, v in named.items() if k in state})
         model.load_state_dict(state)
         model.eval()
-        step = int(str(meta.get("model_version", "")).rsplit(".", 1)[-1] or 0) if "." in meta.get(
-            "model_version", "") else 0
+        step = _step(meta.get("model_version", ""))
         ck = {"config": cfg.to_dict(), "model": model.state_dict(), "optim": None, "phase": "dcdm", "step": step,
               "ae_step": 0, "recovered_from": Path(onnx_path).name, "data_summary": meta.get("training_data", ""),
               "train": {"window_px": int(meta.get("train_window_px") or 160),

@@ -363,23 +363,23 @@ def _denoiser_losses(run: _Run, schedule: ScheduleConfig, abar: torch.Tensor, rn
     dec = model.ae.decode(x0s)
     l_ssim = 1 - ssim(dec, st).mean()
     l_match = matching_loss(zncc_torch(dec, rf), truth, tcfg.match_temperature)
-    l_stripes = stripe_loss(dec, st)
     # the matching loss's gradient is large and pure noise until the translation carries
     # structure; it is switched on once the other losses have shaped the translation
     w0, w1 = tcfg.match_warmup
     ramp = float(np.clip((frac - w0) / max(w1 - w0, 1e-6), 0.0, 1.0))
     loss = l_l2 + tcfg.lambda_ssim * l_ssim + tcfg.lambda_spc * l_spc + tcfg.lambda_match * ramp * l_match
+    losses = {"l2": l_l2, "ssim": l_ssim, "spc": l_spc, "match": l_match}
     if tcfg.lambda_stripes:
-        loss = loss + tcfg.lambda_stripes * l_stripes
-    return {"loss": loss, "l2": l_l2, "ssim": l_ssim, "spc": l_spc, "match": l_match, "stripes": l_stripes}
+        losses["stripes"] = stripe_loss(dec, st)
+        loss = loss + tcfg.lambda_stripes * losses["stripes"]
+    return {"loss": loss, **losses}
 
 
 def _after_denoiser_step(run: _Run, opt, losses: Dict[str, torch.Tensor]) -> None:
     """The log line, checkpoints and dev check that fall on the step just done."""
     step, options = run.state["step"], run.options
     if step % 10 == 0:
-        shown = ("l2", "ssim", "spc", "match") + (("stripes",) if run.tcfg.lambda_stripes else ())
-        parts = " ".join(f"{k} {losses[k].item():.3f}" for k in shown)
+        parts = " ".join(f"{k} {v.item():.3f}" for k, v in losses.items() if k != "loss")
         run.log(f"step {step} loss {losses['loss'].item():.3f} ({parts}) "
                 f"[{run.elapsed() / 60:.1f} / {options.time_budget_min:.0f} min]")
     if step % options.checkpoint_every == 0:
