@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 from .errors import InputError
+from .staging import atomic_file
 
 FOLDER_NAME = "sarcoreg-python"
 # what each feature needs; one name per feature is what the dock offers
@@ -161,7 +162,8 @@ def write_constraints(path, versions: Dict[str, str], allow: Iterable[str] = ())
     lines = ["# QGIS's own packages, pinned so that installing never upgrades them"]
     lines += [f"{name}=={version}" for name, version in sorted(versions.items())
               if name not in allowed and re.match(r"^[0-9][0-9A-Za-z.+!_-]*$", version)]
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with atomic_file(path, encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
     return Path(path)
 
 

@@ -3,7 +3,8 @@
     python scripts/heldout_eval.py --samples 100 --matchers cfog,mind,dcdm
 
 No pair here was used to train, select or tune anything (the model is trained on the
-Los Angeles Sentinel-1/Sentinel-2 pairs only):
+Los Angeles Sentinel-1/Sentinel-2 `train` pairs and OMBRIA's upstream `train` folder; choices
+are made on their `dev` parts):
 
 - ``hetero_cd`` datasets #2, #4, #5, #6: optical and SAR on one exact grid by construction
   (Radarsat-2, Sentinel-1 and other SAR against Landsat / Google Earth optical, other

@@ -107,10 +107,14 @@ def build(output_dir: Path) -> Path:
     output_dir.mkdir(parents=True, exist_ok=True)
     target = output_dir / f"{PLUGIN_NAME}-{plugin_version()}.zip"
     partial = target.with_suffix(".zip.partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for rel in plugin_files():
-            zf.write(REPO_ROOT / rel, f"{PLUGIN_NAME}/{rel.as_posix()}")
-    partial.replace(target)
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for rel in plugin_files():
+                zf.write(REPO_ROOT / rel, f"{PLUGIN_NAME}/{rel.as_posix()}")
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)   # a failed build leaves no half-written archive
+        raise
     return target
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ...core.evaluate import evaluate, format_markdown
 from ...core.samples import iter_samples
+from ...core.staging import atomic_file
 
 
 def noise_curve(data: str, matchers: Sequence[str], levels: Sequence[float], n_samples: int, out_png: str,
@@ -217,7 +218,8 @@ def main(argv=None) -> int:
         print(speed(a.data, dirs, a.samples))
         res = []
     if a.json and res:
-        Path(a.json).write_text(json.dumps([r.__dict__ for r in res], indent=1))
+        with atomic_file(a.json) as fh:
+            fh.write(json.dumps([r.__dict__ for r in res], indent=1))
     return 0
 
 

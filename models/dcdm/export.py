@@ -94,16 +94,23 @@ def contract_metadata(model: Dcdm, ck: Dict, graph: str, window_px: int, templat
 def _save(module: nn.Module, args, path: Path, inputs: List[str], outputs: List[str], dyn: Dict, meta: Dict) -> None:
     import onnx
 
-    with torch.no_grad():
-        torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs,
-                          dynamic_axes=dyn, opset_version=OPSET, dynamo=False, do_constant_folding=True)
-    proto = onnx.load(str(path))
+    # the exporter writes a file of its own: a temporary name, so an existing model at
+    # ``path`` stays whole until the checked graph replaces it
+    raw = path.with_name(f".{path.name}.export.partial")
+    try:
+        with torch.no_grad():
+            torch.onnx.export(module, args, str(raw), input_names=inputs, output_names=outputs,
+                              dynamic_axes=dyn, opset_version=OPSET, dynamo=False, do_constant_folding=True)
+        proto = onnx.load(str(raw))
+    finally:
+        raw.unlink(missing_ok=True)
     del proto.metadata_props[:]
     for k, v in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, str(v)
     onnx.checker.check_model(proto)
-    onnx.save(proto, str(path))
+    with atomic_file(path, "wb") as fh:
+        onnx.save(proto, fh)
 
 
 def export(model: Dcdm, ck: Dict, out_dir: str, window_px: int = 512, template_px: int = 384,

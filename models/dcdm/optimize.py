@@ -27,6 +27,7 @@ after the export, ``sarcoreg optimize-onnx`` on an existing model folder; both w
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from ...core.errors import InputError
 from ...core.dcdm.runtime import UNROLLED_FILE, VARIANTS, file_sha256, variant_path
 from ...core.dcdm.schedule import ScheduleConfig, fixed_noise
 from ...core.samples import iter_samples
+from ...core.staging import atomic_file
 
 PEAK_TOL_PX = 0.1
 MIN_SHARE = 0.99
@@ -166,13 +168,16 @@ def make_int8(src: Path, out: Path, data: str, n_calibration: int = 16, window_p
             return next(self._it, None)
 
     pre = out.with_suffix(".pre.onnx")
+    quantised = out.with_suffix(".partial.onnx")   # becomes ``out`` only when complete
     try:
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+        quantize_static(str(pre), str(quantised), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         op_types_to_quantize=["Conv", "Gemm", "MatMul"])
+        os.replace(quantised, out)
     finally:
         pre.unlink(missing_ok=True)
+        quantised.unlink(missing_ok=True)
     return out
 
 
@@ -182,7 +187,8 @@ def make_fp16(src: Path, out: Path) -> Path:
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
     model = convert_float_to_float16(onnx.load(str(src)), keep_io_types=True, op_block_list=list(FP16_KEEP_FLOAT32))
-    onnx.save(model, str(out))
+    with atomic_file(out, "wb") as fh:
+        onnx.save(model, fh)
     return out
 
 
@@ -197,7 +203,8 @@ def _write_metadata(path: Path, source: Path, extra: Dict[str, str]) -> None:
     for k, v in meta.items():
         e = model.metadata_props.add()
         e.key, e.value = k, str(v)
-    onnx.save(model, str(path))
+    with atomic_file(path, "wb") as fh:
+        onnx.save(model, fh)
 
 
 def remove_stale(model_dir: str) -> List[Path]:
@@ -247,5 +254,6 @@ def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS
                 _write_metadata(cand, src, {"parity_gate": json.dumps(res.to_dict())})
                 cand.replace(final)
         results.append(res)
-    (base / "parity_gate.json").write_text(json.dumps([r.to_dict() for r in results], indent=1) + "\n")
+    with atomic_file(base / "parity_gate.json") as fh:
+        fh.write(json.dumps([r.to_dict() for r in results], indent=1) + "\n")
     return results
