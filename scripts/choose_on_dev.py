@@ -225,14 +225,17 @@ def main(argv=None) -> int:
                 if s.rmse_all <= base.rmse_all + 1e-9 and (best is None or key > best[0]):
                     best = (key, float(w), g == "yes", s, float(prior))
         if best is None:
-            best = ((0, True), 1.0, True, base, 0.0)
+            best = ((base.cmr1 + base.cmr3 + base.cmr5 - base.rmse_all / 10.0, True), 1.0, True, base, 0.0)
         fusion[str(T)] = {"weight": best[1], "guard": best[2], "attention_prior": best[4], "cmr1": round(best[3].cmr1, 4),
-                          "cmr5": round(best[3].cmr5, 4), "rmse_all": round(best[3].rmse_all, 3),
+                          "cmr3": round(best[3].cmr3, 4), "cmr5": round(best[3].cmr5, 4),
+                          "selection_score": round(best[0][0], 4), "rmse_all": round(best[3].rmse_all, 3),
                           "classical_rmse_all": round(base.rmse_all, 3)}
         print(f"| {R} / {T} | classical alone | – | {base.cmr1:.3f} | {base.cmr3:.3f} | {base.cmr5:.3f} "
               f"| {base.rmse_all:.2f} | {base.confidence_auc:.2f} |")
     choice["fusion"] = fusion
     choice["guard_px"] = a.guard_px
+    # the candidate's score, comparable between checkpoints on the same dev samples
+    choice["selection_score"] = round(float(np.mean([v["selection_score"] for v in fusion.values()])), 4)
     print("\nchosen fusion:", json.dumps(fusion))
     _write(a.out, choice)
     return 0
