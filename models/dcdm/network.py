@@ -197,6 +197,32 @@ def displacement_index(h: int, w: int, hr: int, wr: int, device=None) -> torch.T
     return ((qy + dy) * wr + (qx + dx)).reshape(-1)
 
 
+IMAGES_PER_GROUP = 16     # images side by side as channels in the calibration convolutions
+
+
+def per_image_conv(block: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """``block`` = ``conv(1 → c), SiLU, conv(c → 1)`` (3 × 3, zero padding) on each of the
+    ``n`` one-channel images ``x`` ``(n, 1, a, b)``, equal to ``block(x)``.
+
+    Run as is, the tiny channel counts are slow on CPU: ONNX Runtime pads them to its channel
+    block (8 or 16) and converts thousands of small images. Here the images are stacked as the
+    channels of ``IMAGES_PER_GROUP``-channel images (zero images appended to fill the last
+    one) and each of the ``c`` hidden channels is a depthwise convolution with the weight
+    repeated per channel; the output convolution is the sum of ``c`` depthwise convolutions.
+    Same weights, same arithmetic per pixel.
+    """
+    c1, c2 = block[0], block[2]
+    g = IMAGES_PER_GROUP
+    n, _, a, b = x.shape
+    xg = F.pad(x.reshape(1, n, a, b), (0, 0, 0, 0, 0, (g - n % g) % g)).reshape(-1, g, a, b)
+    y = c2.bias.view(1, 1, 1, 1)
+    for o in range(c1.out_channels):
+        hidden = F.silu(F.conv2d(xg, c1.weight[o:o + 1].expand(g, 1, 3, 3), c1.bias[o:o + 1].expand(g),
+                                 padding=1, groups=g))
+        y = y + F.conv2d(hidden, c2.weight[:, o:o + 1].expand(g, 1, 3, 3), padding=1, groups=g)
+    return y.reshape(1, -1, a, b)[:, :n].reshape(n, 1, a, b)
+
+
 class CalibrationBlock(nn.Module):
     """Attention Calibration Block on the head-averaged attention ``A`` ``(B, Q, D)``.
 
@@ -205,7 +231,8 @@ class CalibrationBlock(nn.Module):
     (sharpens or removes isolated wrong modes), (2) a small 2-D convolution over the query
     plane of each displacement (a translation shifts every query alike, so neighbours
     agree), and (3) a global displacement prior, the log of the attention mass of each
-    displacement summed over all queries. Residual on the log, then re-softmax.
+    displacement summed over all queries. Residual on the log, then re-softmax. The
+    convolutions run through ``per_image_conv`` (the same result as ``self.disp(...)``).
     """
 
     def __init__(self, hidden: int):
@@ -217,12 +244,53 @@ class CalibrationBlock(nn.Module):
     def forward(self, att, h: int, w: int, ny: int, nx: int):
         b, q, d = att.shape
         logp = torch.log(att + 1e-4)
-        dd = self.disp(logp.reshape(b * q, 1, ny, nx)).reshape(b, q, d)
+        dd = per_image_conv(self.disp, logp.reshape(b * q, 1, ny, nx)).reshape(b, q, d)
         sp = logp.transpose(1, 2).reshape(b * d, 1, h, w)
-        ss = self.space(sp).reshape(b, d, q).transpose(1, 2)
+        ss = per_image_conv(self.space, sp).reshape(b, d, q).transpose(1, 2)
         prior = torch.log(att.mean(dim=1, keepdim=True) + 1e-4)
         g = self.gains
         return torch.softmax(logp + g[0] * dd + g[1] * ss + g[2] * prior, dim=-1)
+
+
+def band_index(h: int, hr: int, wr: int, device=None) -> torch.Tensor:
+    """Reference-token indices of the band of each template row, int64 ``(h, ny·wr + 1)``.
+
+    Template row ``y`` sees only the reference rows ``y … y + ny - 1`` (``ny = hr - h + 1``):
+    the ``ny·wr`` consecutive tokens of the row-major grid from ``y·wr`` on, and one token
+    more (index ``hr·wr`` for the last row: a zero token appended to the grid), which
+    ``band_to_window`` needs for its shape and never reads.
+    """
+    band = (hr - h + 1) * wr + 1
+    return torch.arange(h, device=device).view(h, 1) * wr + torch.arange(band, device=device).view(1, band)
+
+
+def band_to_window(m: torch.Tensor, ny: int, wr: int, nx: int) -> torch.Tensor:
+    """The search-window entries of band products: ``(N, h, w, ny·wr + 1) → (N, h, w, ny, nx)``.
+
+    ``m[n, y, x', dy·wr + j]`` is the product of query ``(y, w - 1 - x')`` (the queries of a
+    row from right to left) with reference token ``(y + dy, j)``; the window keeps
+    ``j = x + dx``, ``dx < nx``, a diagonal of each ``(x', j)`` plane. With ``L = ny·wr`` the
+    rows of ``m`` are ``L + 1`` long, so that entry sits at the flat position
+    ``x'·(L + 1) + dy·wr + (w - 1 - x') + dx = (w - 1) + x'·L + dy·wr + dx``: read from
+    offset ``w - 1`` with a row stride of ``L``, row ``x'`` holds its window in the first
+    ``nx`` columns of each ``wr`` block. One contiguous slice, reshapes and a slice of the
+    last axis (no gather, no padding of the large matrix).
+    """
+    n, h, w, band = m.shape
+    length = band - 1
+    m = m.reshape(n, h, w * band)[:, :, w - 1:w - 1 + w * length]
+    return m.reshape(n, h, w, ny, wr)[..., :nx]
+
+
+def window_to_band(a: torch.Tensor, wr: int) -> torch.Tensor:
+    """Windows placed into their bands: ``(N, h, w, ny, nx) → (N, h, w, ny·wr)``,
+    ``a[n, y, x, dy, dx]`` at column ``dy·wr + x + dx``, zeros elsewhere (queries left to
+    right). Each ``wr`` block is zero-padded to ``wr`` and each row to ``L + 1``; re-read with
+    a row stride of ``L``, row ``x`` is shifted right by ``x``."""
+    n, h, w, ny, nx = a.shape
+    length = ny * wr
+    a = F.pad(F.pad(a, (0, wr - nx)).reshape(n, h, w, length), (0, 1))      # (N, h, w, L + 1)
+    return a.reshape(n, h, w * (length + 1))[:, :, :w * length].reshape(n, h, w, length)
 
 
 class SparseCrossAttention(nn.Module):
@@ -236,6 +304,17 @@ class SparseCrossAttention(nn.Module):
     once per sampling step (5x less work; the gate that admits the result is per step, see
     ``GatedInjection``). Returns ``(attended (B, C, h, w), att_raw, att_cal)``, attentions
     ``(B, Q, D)``.
+
+    Computed by template row: the ``ny × nx`` windows of the queries of row ``y`` lie in the
+    band of reference rows ``y … y + ny - 1`` (``band_index``), so the logits are one batched
+    product per row, ``(w, head_dim) @ (head_dim, ny·wr + 1)``, from which ``band_to_window``
+    takes each query's ``nx`` columns per reference row by re-reading the product with
+    another row stride. The values are aggregated the same way backwards: the calibrated
+    windows are placed into their bands (``window_to_band``, zeros elsewhere) and multiplied
+    by the band's value rows. At 512/384 px (``cpu`` preset: 48² queries, 64² reference
+    tokens, 17² displacements) that is 1089 products per query instead of all 4096
+    reference tokens, and no gather of the ``Q·D`` (query, displacement) pairs. The same
+    mathematics as a dense product followed by a gather of the window (float round-off).
     """
 
     def __init__(self, q_ch: int, ref_ch: int, heads: int, head_dim: int, top_k: int, acb_hidden: int):
@@ -252,25 +331,21 @@ class SparseCrossAttention(nn.Module):
         b, _, h, w = x.shape
         hr, wr = ref.shape[-2:]
         ny, nx = hr - h + 1, wr - w + 1
-        q_n, d_n = h * w, ny * nx
-        idx = displacement_index(h, w, hr, wr, x.device)                         # (Q·D,)
-        nh, hd, k_n = self.heads, self.head_dim, hr * wr
-        q = self.q(self.norm(x)).reshape(b * nh, hd, q_n).transpose(1, 2) / math.sqrt(hd)  # (B·H, Q, hd)
-        k = self.k(ref).reshape(b * nh, hd, k_n)                                    # (B·H, hd, K)
-        # dense logits, then the search-window entries with one flat gather: a matrix product
-        # is far cheaper on CPU than gathering Q·D key vectors
-        dense = torch.matmul(q, k).reshape(b * nh, q_n * k_n)
-        rows = torch.arange(q_n, device=x.device).repeat_interleave(d_n) * k_n
-        logits = dense[:, rows + idx].reshape(b, nh, q_n, d_n)                     # (B, H, Q, D)
+        nh, hd, k_n, d_n = self.heads, self.head_dim, hr * wr, ny * nx
+        rows = band_index(h, hr, wr, x.device)                                       # (h, ny·wr + 1)
+        # queries of each row right to left (see band_to_window), keys of each band (+ a zero token)
+        q = self.q(self.norm(x)).reshape(b * nh, hd, h, w).permute(0, 2, 3, 1).flip(2) / math.sqrt(hd)
+        k = F.pad(self.k(ref).reshape(b * nh, hd, k_n), (0, 1)).transpose(1, 2)[:, rows]  # (B·H, h, ny·wr + 1, hd)
+        logits = band_to_window(torch.matmul(q, k.transpose(2, 3)), ny, wr, nx)     # (B·H, h, w, ny, nx)
+        logits = logits.reshape(b, nh, h * w, d_n)                                   # (B, H, Q, D), x reversed
         kth = torch.topk(logits, self.top_k, dim=-1).values[..., -1:]
         logits = torch.where(logits >= kth, logits, torch.full_like(logits, -1e4))
-        att_raw = torch.softmax(logits, dim=-1).mean(dim=1)                         # (B, Q, D)
+        att_raw = torch.softmax(logits, dim=-1).mean(dim=1)
+        att_raw = att_raw.reshape(b, h, w, d_n).flip(2).reshape(b, h * w, d_n)       # (B, Q, D)
         att_cal = self.acb(att_raw, h, w, ny, nx)
-        # values: gather whole token rows (contiguous), weight by the calibrated attention
-        v = self.v(ref).reshape(b, nh * hd, k_n).transpose(1, 2)[:, idx]            # (B, Q·D, C)
-        out = torch.matmul(att_cal.unsqueeze(2), v.reshape(b, q_n, d_n, nh * hd))   # (B, Q, 1, C)
-        out = out.reshape(b, q_n, nh * hd).transpose(1, 2).reshape(b, nh * hd, h, w)
-        return out, att_raw, att_cal
+        v = self.v(ref).reshape(b, nh * hd, k_n).transpose(1, 2)[:, rows[:, :-1]]   # (B, h, ny·wr, C)
+        out = torch.matmul(window_to_band(att_cal.reshape(b, h, w, ny, nx), wr), v)  # (B, h, w, C)
+        return out.permute(0, 3, 1, 2), att_raw, att_cal
 
 
 class GatedInjection(nn.Module):
