@@ -313,8 +313,13 @@ class SparseCrossAttention(nn.Module):
     windows are placed into their bands (``window_to_band``, zeros elsewhere) and multiplied
     by the band's value rows. At 512/384 px (``cpu`` preset: 48² queries, 64² reference
     tokens, 17² displacements) that is 1089 products per query instead of all 4096
-    reference tokens, and no gather of the ``Q·D`` (query, displacement) pairs. The same
-    mathematics as a dense product followed by a gather of the window (float round-off).
+    reference tokens, and no gather of the ``Q·D`` (query, displacement) pairs. The top-k
+    softmax is written out (``exp`` of the logits minus the largest, times the 0/1 top-k mask,
+    normalised; the value a softmax of the logits with the others set to ``-1e4`` has, since
+    ``exp(-1e4)`` is 0 in float32) and the head mean is a ``(1 × heads)`` product: measured
+    three times as fast in ONNX Runtime as Where + Softmax + ReduceMean over the head axis.
+    The same mathematics as a dense product followed by a gather of the window (float
+    round-off).
     """
 
     def __init__(self, q_ch: int, ref_ch: int, heads: int, head_dim: int, top_k: int, acb_hidden: int):
@@ -338,10 +343,12 @@ class SparseCrossAttention(nn.Module):
         k = F.pad(self.k(ref).reshape(b * nh, hd, k_n), (0, 1)).transpose(1, 2)[:, rows]  # (B·H, h, ny·wr + 1, hd)
         logits = band_to_window(torch.matmul(q, k.transpose(2, 3)), ny, wr, nx)     # (B·H, h, w, ny, nx)
         logits = logits.reshape(b, nh, h * w, d_n)                                   # (B, H, Q, D), x reversed
-        kth = torch.topk(logits, self.top_k, dim=-1).values[..., -1:]
-        logits = torch.where(logits >= kth, logits, torch.full_like(logits, -1e4))
-        att_raw = torch.softmax(logits, dim=-1).mean(dim=1)
-        att_raw = att_raw.reshape(b, h, w, d_n).flip(2).reshape(b, h * w, d_n)       # (B, Q, D)
+        top = torch.topk(logits, self.top_k, dim=-1).values
+        # softmax over the top_k logits (ties with the k-th included), the others weigh 0
+        e = torch.exp(logits - top[..., :1].detach()) * (logits >= top[..., -1:]).to(logits.dtype)
+        probs = (e / e.sum(dim=-1, keepdim=True)).reshape(b, nh, h * w * d_n)
+        att_raw = torch.matmul(torch.full((1, nh), 1.0 / nh, dtype=probs.dtype, device=probs.device), probs)
+        att_raw = att_raw.reshape(b, h, w, d_n).flip(2).reshape(b, h * w, d_n)       # (B, Q, D), head mean
         att_cal = self.acb(att_raw, h, w, ny, nx)
         v = self.v(ref).reshape(b, nh * hd, k_n).transpose(1, 2)[:, rows[:, :-1]]   # (B, h, ny·wr, C)
         out = torch.matmul(window_to_band(att_cal.reshape(b, h, w, ny, nx), wr), v)  # (B, h, w, C)
