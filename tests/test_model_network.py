@@ -40,11 +40,13 @@ def test_sparse_attention_shapes_and_topk_mask():
     assert bool((raw > 1e-6).sum(-1).min() >= 5)
 
 
-@pytest.mark.parametrize("h, w, hr, wr", [(4, 4, 7, 8), (3, 5, 6, 9), (6, 2, 7, 6), (2, 6, 9, 6), (5, 5, 5, 9)])
+@pytest.mark.parametrize("h, w, hr, wr", [(4, 4, 7, 8), (3, 5, 6, 9), (6, 2, 7, 6), (2, 6, 9, 6), (5, 5, 5, 9),
+                                         (3, 14, 5, 19), (2, 24, 4, 27)])
 def test_banded_attention_equals_the_dense_reference(h, w, hr, wr):
-    """The banded computation (logits per template row, window by strided re-reading, values
-    placed back into the band, calibration convolutions as depthwise groups) equals the dense
-    product + gather of ``reference_attention``, in value and in gradient (float64)."""
+    """The banded computation (logits per tile of a template row, partial tiles included,
+    window by strided re-reading, values placed back into the band, calibration convolutions
+    as depthwise groups) equals the dense product + gather of ``reference_attention``, in
+    value and in gradient (float64)."""
     from reference_attention import reference_attention
 
     torch.manual_seed(h * 100 + w * 10 + hr + wr)

@@ -252,34 +252,51 @@ class CalibrationBlock(nn.Module):
         return torch.softmax(logp + g[0] * dd + g[1] * ss + g[2] * prior, dim=-1)
 
 
-def band_index(h: int, hr: int, wr: int, device=None) -> torch.Tensor:
-    """Reference-token indices of the band of each template row, int64 ``(h, ny·wr + 1)``.
+QUERY_TILE = 12           # queries of a template row that share one product with their reference band
 
-    Template row ``y`` sees only the reference rows ``y … y + ny - 1`` (``ny = hr - h + 1``):
-    the ``ny·wr`` consecutive tokens of the row-major grid from ``y·wr`` on, and one token
-    more (index ``hr·wr`` for the last row: a zero token appended to the grid), which
-    ``band_to_window`` needs for its shape and never reads.
+
+def tile_index(h: int, hr: int, wr: int, nx: int, n_tiles: int, device=None) -> torch.Tensor:
+    """Key indices of each tile of queries, int64 ``(h, n_tiles, ny·wt + 1)``, ``wt = QUERY_TILE + nx - 1``.
+
+    The queries ``(y, t·QUERY_TILE … t·QUERY_TILE + QUERY_TILE - 1)`` of a tile see the
+    reference rows ``y … y + ny - 1`` (``ny = hr - h + 1``) and the columns
+    ``t·QUERY_TILE … t·QUERY_TILE + wt - 1`` of the row-major ``hr × wr`` key grid (``wr``
+    already widened so that every tile is whole); one index more, ``hr·wr`` (a zero token
+    appended to the grid), completes the shape ``band_to_window`` needs and is never read.
     """
-    band = (hr - h + 1) * wr + 1
+    ny, wt = hr - h + 1, QUERY_TILE + nx - 1
+    y = torch.arange(h, device=device).view(h, 1, 1, 1)
+    t = torch.arange(n_tiles, device=device).view(1, n_tiles, 1, 1)
+    dy = torch.arange(ny, device=device).view(1, 1, ny, 1)
+    j = torch.arange(wt, device=device).view(1, 1, 1, wt)
+    idx = ((y + dy) * wr + t * QUERY_TILE + j).reshape(h, n_tiles, ny * wt)
+    return torch.cat([idx, torch.zeros_like(idx[..., :1]) + hr * wr], -1)
+
+
+def band_index(h: int, hr: int, wr: int, device=None) -> torch.Tensor:
+    """Reference-token indices of the band of each template row, int64 ``(h, ny·wr)``: the
+    reference rows ``y … y + ny - 1`` that row ``y`` can see, consecutive in the row-major grid."""
+    band = (hr - h + 1) * wr
     return torch.arange(h, device=device).view(h, 1) * wr + torch.arange(band, device=device).view(1, band)
 
 
-def band_to_window(m: torch.Tensor, ny: int, wr: int, nx: int) -> torch.Tensor:
-    """The search-window entries of band products: ``(N, h, w, ny·wr + 1) → (N, h, w, ny, nx)``.
+def band_to_window(m: torch.Tensor, ny: int, wb: int, nx: int) -> torch.Tensor:
+    """The search-window entries of band products: ``(N, R, n, ny·wb + 1) → (N, R, n, ny, nx)``.
 
-    ``m[n, y, x', dy·wr + j]`` is the product of query ``(y, w - 1 - x')`` (the queries of a
-    row from right to left) with reference token ``(y + dy, j)``; the window keeps
-    ``j = x + dx``, ``dx < nx``, a diagonal of each ``(x', j)`` plane. With ``L = ny·wr`` the
-    rows of ``m`` are ``L + 1`` long, so that entry sits at the flat position
-    ``x'·(L + 1) + dy·wr + (w - 1 - x') + dx = (w - 1) + x'·L + dy·wr + dx``: read from
-    offset ``w - 1`` with a row stride of ``L``, row ``x'`` holds its window in the first
-    ``nx`` columns of each ``wr`` block. One contiguous slice, reshapes and a slice of the
-    last axis (no gather, no padding of the large matrix).
+    ``m[., r, i', dy·wb + j]`` is the product of the ``n`` queries of a row (or tile) ``r``,
+    taken from right to left (``i' = n - 1 - i``), with the token ``(dy, j)`` of their
+    ``ny × wb`` reference band (``wb = n + nx - 1`` columns, the first one aligned with the
+    first query); the window of query ``i`` keeps ``j = i + dx``, ``dx < nx``, a diagonal of each
+    ``(i', j)`` plane. With ``L = ny·wb`` the rows of ``m`` are ``L + 1`` long, so that entry
+    sits at the flat position ``i'·(L + 1) + dy·wb + (n - 1 - i') + dx = (n - 1) + i'·L + dy·wb
+    + dx``: read from offset ``n - 1`` with a row stride of ``L``, row ``i'`` holds its window in
+    the first ``nx`` columns of each ``wb`` block. One contiguous slice, reshapes and a slice
+    of the last axis (no gather, no padding of the large matrix).
     """
-    n, h, w, band = m.shape
+    b, r, n, band = m.shape
     length = band - 1
-    m = m.reshape(n, h, w * band)[:, :, w - 1:w - 1 + w * length]
-    return m.reshape(n, h, w, ny, wr)[..., :nx]
+    m = m.reshape(b, r, n * band)[:, :, n - 1:n - 1 + n * length]
+    return m.reshape(b, r, n, ny, wb)[..., :nx]
 
 
 def window_to_band(a: torch.Tensor, wr: int) -> torch.Tensor:
@@ -305,21 +322,23 @@ class SparseCrossAttention(nn.Module):
     ``GatedInjection``). Returns ``(attended (B, C, h, w), att_raw, att_cal)``, attentions
     ``(B, Q, D)``.
 
-    Computed by template row: the ``ny × nx`` windows of the queries of row ``y`` lie in the
-    band of reference rows ``y … y + ny - 1`` (``band_index``), so the logits are one batched
-    product per row, ``(w, head_dim) @ (head_dim, ny·wr + 1)``, from which ``band_to_window``
-    takes each query's ``nx`` columns per reference row by re-reading the product with
-    another row stride. The values are aggregated the same way backwards: the calibrated
-    windows are placed into their bands (``window_to_band``, zeros elsewhere) and multiplied
-    by the band's value rows. At 512/384 px (``cpu`` preset: 48² queries, 64² reference
-    tokens, 17² displacements) that is 1089 products per query instead of all 4096
-    reference tokens, and no gather of the ``Q·D`` (query, displacement) pairs. The top-k
-    softmax is written out (``exp`` of the logits minus the largest, times the 0/1 top-k mask,
-    normalised; the value a softmax of the logits with the others set to ``-1e4`` has, since
-    ``exp(-1e4)`` is 0 in float32) and the head mean is a ``(1 × heads)`` product: measured
-    three times as fast in ONNX Runtime as Where + Softmax + ReduceMean over the head axis.
-    The same mathematics as a dense product followed by a gather of the window (float
-    round-off).
+    Computed by tiles of ``QUERY_TILE`` queries of a template row: their ``ny × nx`` windows
+    lie in one band of ``ny`` reference rows × ``QUERY_TILE + nx - 1`` columns
+    (``tile_index``), so the logits are one batched product per tile, from which
+    ``band_to_window`` takes each query's window by re-reading the product with another row
+    stride (the row is padded to whole tiles with zero queries, whose results are dropped;
+    12 divides the 48 and 24 columns of 384 and 192 px templates; tiles of 12 or 16 queries
+    measured fastest in ONNX Runtime, whole rows about 12 % slower).
+    The values are aggregated the same way backwards by template row: the calibrated windows
+    are placed into their bands (``window_to_band``, zeros elsewhere) and multiplied by the
+    band's value rows. At 512/384 px (``cpu`` preset: 48² queries, 64² reference tokens,
+    17² displacements) that is 477 logits per query instead of one per reference token (4096),
+    and no gather of the ``Q·D`` (query, displacement) pairs. The top-k softmax is written out
+    (``exp`` of the logits minus the largest, times the 0/1 top-k mask, normalised; the value
+    a softmax of the logits with the others set to ``-1e4`` has, since ``exp(-1e4)`` is 0 in
+    float32) and the head mean is a ``(1 × heads)`` product: measured three times as fast in
+    ONNX Runtime as Where + Softmax + ReduceMean over the head axis. The same mathematics as
+    a dense product followed by a gather of the window (float round-off).
     """
 
     def __init__(self, q_ch: int, ref_ch: int, heads: int, head_dim: int, top_k: int, acb_hidden: int):
@@ -332,25 +351,37 @@ class SparseCrossAttention(nn.Module):
         self.v = nn.Conv2d(ref_ch, inner, 1)
         self.acb = CalibrationBlock(acb_hidden)
 
+    def _logits(self, x, ref):
+        """Scaled logits ``(B, H, h·wp, ny·nx)``; ``wp`` = ``w`` padded to whole tiles, the
+        queries of each tile right to left."""
+        b, _, h, w = x.shape
+        hr, wr = ref.shape[-2:]
+        ny, nx = hr - h + 1, wr - w + 1
+        nh, hd, n = self.heads, self.head_dim, QUERY_TILE
+        pad = (n - w % n) % n
+        n_tiles = (w + pad) // n
+        q = F.pad(self.q(self.norm(x)), (0, pad)).reshape(b * nh, hd, h, n_tiles, n)
+        q = q.permute(0, 2, 3, 4, 1).flip(3).reshape(b * nh, h * n_tiles, n, hd) / math.sqrt(hd)
+        k = F.pad(self.k(ref), (0, pad)).reshape(b * nh, hd, hr * (wr + pad))
+        k = F.pad(k, (0, 1)).transpose(1, 2)[:, tile_index(h, hr, wr + pad, nx, n_tiles, x.device)]
+        m = torch.matmul(q, k.reshape(b * nh, h * n_tiles, -1, hd).transpose(2, 3))    # (B·H, tiles, n, ny·wt + 1)
+        return band_to_window(m, ny, n + nx - 1, nx).reshape(b, nh, h * (w + pad), ny * nx)
+
     def forward(self, x, ref):
         b, _, h, w = x.shape
         hr, wr = ref.shape[-2:]
         ny, nx = hr - h + 1, wr - w + 1
-        nh, hd, k_n, d_n = self.heads, self.head_dim, hr * wr, ny * nx
-        rows = band_index(h, hr, wr, x.device)                                       # (h, ny·wr + 1)
-        # queries of each row right to left (see band_to_window), keys of each band (+ a zero token)
-        q = self.q(self.norm(x)).reshape(b * nh, hd, h, w).permute(0, 2, 3, 1).flip(2) / math.sqrt(hd)
-        k = F.pad(self.k(ref).reshape(b * nh, hd, k_n), (0, 1)).transpose(1, 2)[:, rows]  # (B·H, h, ny·wr + 1, hd)
-        logits = band_to_window(torch.matmul(q, k.transpose(2, 3)), ny, wr, nx)     # (B·H, h, w, ny, nx)
-        logits = logits.reshape(b, nh, h * w, d_n)                                   # (B, H, Q, D), x reversed
+        nh, d_n = self.heads, ny * nx
+        logits = self._logits(x, ref)                                                # (B, H, h·wp, D)
         top = torch.topk(logits, self.top_k, dim=-1).values
         # softmax over the top_k logits (ties with the k-th included), the others weigh 0
         e = torch.exp(logits - top[..., :1].detach()) * (logits >= top[..., -1:]).to(logits.dtype)
-        probs = (e / e.sum(dim=-1, keepdim=True)).reshape(b, nh, h * w * d_n)
+        probs = (e / e.sum(dim=-1, keepdim=True)).reshape(b, nh, -1)
         att_raw = torch.matmul(torch.full((1, nh), 1.0 / nh, dtype=probs.dtype, device=probs.device), probs)
-        att_raw = att_raw.reshape(b, h, w, d_n).flip(2).reshape(b, h * w, d_n)       # (B, Q, D), head mean
+        att_raw = att_raw.reshape(b, h, -1, QUERY_TILE, d_n).flip(3).reshape(b, h, -1, d_n)[:, :, :w]
+        att_raw = att_raw.reshape(b, h * w, d_n)                                     # (B, Q, D), head mean
         att_cal = self.acb(att_raw, h, w, ny, nx)
-        v = self.v(ref).reshape(b, nh * hd, k_n).transpose(1, 2)[:, rows[:, :-1]]   # (B, h, ny·wr, C)
+        v = self.v(ref).reshape(b, nh * self.head_dim, hr * wr).transpose(1, 2)[:, band_index(h, hr, wr, x.device)]
         out = torch.matmul(window_to_band(att_cal.reshape(b, h, w, ny, nx), wr), v)  # (B, h, w, C)
         return out.permute(0, 3, 1, 2), att_raw, att_cal
 
