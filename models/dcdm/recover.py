@@ -124,7 +124,9 @@ def recover(onnx_path: str, workdir: str = "") -> Tuple[Dcdm, Dict]:
         model.eval()
         step = _step(meta.get("model_version", ""))
         ck = {"config": cfg.to_dict(), "model": model.state_dict(), "optim": None, "phase": "dcdm", "step": step,
-              "ae_step": 0, "recovered_from": Path(onnx_path).name, "data_summary": meta.get("training_data", ""),
+              "ae_step": 0, "recovered_from": Path(onnx_path).name,
+              # the export appends "; <step> steps" to the summary again
+              "data_summary": re.sub(r"; [^;]* steps$", "", meta.get("training_data", "")),
               "train": {"window_px": int(meta.get("train_window_px") or 160),
                         "template_px": int(meta.get("train_template_px") or 96)}}
         check_parity(model, ck, onnx_path, Path(tmp) / "check")
