@@ -9,7 +9,8 @@ torch = require_torch(with_onnx=False)
 
 from sarcoreg.models.dcdm.config import PRESETS, DcdmConfig  # noqa: E402
 from sarcoreg.models.dcdm.losses import gaussian_target, spc_loss, ssim, zncc_torch  # noqa: E402
-from sarcoreg.models.dcdm.network import CalibrationBlock, Dcdm, SparseCrossAttention, displacement_index  # noqa: E402
+from sarcoreg.models.dcdm.network import (CalibrationBlock, Dcdm, SparseCrossAttention, displacement_index,  # noqa: E402
+                                          per_image_conv)
 from sarcoreg.models.dcdm.sampler import translate  # noqa: E402
 
 TINY = DcdmConfig(preset="tiny", latent_ch=4, ae_widths=(8, 8, 8), feat_widths=(8, 8, 8), feat_ch=8, width=16,
@@ -37,6 +38,45 @@ def test_sparse_attention_shapes_and_topk_mask():
     # dynamic sparsity: each head keeps top_k entries, so the head mean has at most heads*top_k
     assert int((raw > 1e-6).sum(-1).max()) <= 2 * 5
     assert bool((raw > 1e-6).sum(-1).min() >= 5)
+
+
+@pytest.mark.parametrize("h, w, hr, wr", [(4, 4, 7, 8), (3, 5, 6, 9), (6, 2, 7, 6), (2, 6, 9, 6), (5, 5, 5, 9),
+                                         (3, 14, 5, 19), (2, 24, 4, 27)])
+def test_banded_attention_equals_the_dense_reference(h, w, hr, wr):
+    """The banded computation (logits per tile of a template row, partial tiles included,
+    window by strided re-reading, values placed back into the band, calibration convolutions
+    as depthwise groups) equals the dense product + gather of ``reference_attention``, in
+    value and in gradient (float64)."""
+    from reference_attention import reference_attention
+
+    torch.manual_seed(h * 100 + w * 10 + hr + wr)
+    attn = SparseCrossAttention(16, 12, heads=2, head_dim=4, top_k=5, acb_hidden=3).double()
+    with torch.no_grad():
+        for p in attn.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    x = torch.randn(2, 16, h, w, dtype=torch.float64, requires_grad=True)
+    ref = torch.randn(2, 12, hr, wr, dtype=torch.float64, requires_grad=True)
+    new, old = attn(x, ref), reference_attention(attn, x, ref)
+    for a, b in zip(new, old):
+        assert a.shape == b.shape
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+    weights = [torch.randn_like(t) for t in new]
+    wrt = [x, ref] + list(attn.parameters())
+    g_new = torch.autograd.grad(sum((t * c).sum() for t, c in zip(new, weights)), wrt)
+    g_old = torch.autograd.grad(sum((t * c).sum() for t, c in zip(old, weights)), wrt)
+    for a, b in zip(g_new, g_old):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("n", [1, 16, 37])
+def test_per_image_conv_equals_the_convolution_block(n):
+    torch.manual_seed(n)
+    acb = CalibrationBlock(2).double()
+    with torch.no_grad():
+        for p in acb.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    x = torch.randn(n, 1, 5, 7, dtype=torch.float64)
+    torch.testing.assert_close(per_image_conv(acb.disp, x), acb.disp(x), rtol=0, atol=1e-12)
 
 
 def test_calibration_block_uses_the_global_prior():

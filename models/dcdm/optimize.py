@@ -45,7 +45,7 @@ from ...core.staging import atomic_file
 PEAK_TOL_PX = 0.1
 MIN_SHARE = 0.99
 MIN_SPEEDUP = 1.05
-FP16_KEEP_FLOAT32 = ("TopK", "Softmax", "InstanceNormalization", "ReduceMean", "ReduceSum", "Pow", "Sqrt", "Log",
+FP16_KEEP_FLOAT32 = ("TopK", "Softmax", "Exp", "InstanceNormalization", "ReduceMean", "ReduceSum", "Pow", "Sqrt", "Log",
                      "Resize", "Range", "OneHot", "Div", "Where", "Equal", "GreaterOrEqual")
 
 

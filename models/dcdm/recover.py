@@ -2,8 +2,10 @@
 
 The ONNX export keeps most weights as initialisers under their torch names (``m.<name>``),
 but constant folding renames a few: GroupNorm's affine weight and bias become anonymous
-``(C, 1, 1)`` constants after an InstanceNormalization, and the calibration block's three
-gains become three scalars. To find those, a model of the same configuration is exported
+``(C, 1, 1)`` constants after an InstanceNormalization, the calibration block's three
+gains become three scalars, and its convolution weights become per-hidden-channel constants
+repeated for each channel of a depthwise convolution (``network.per_image_conv``). To find
+those, a model of the same configuration is exported
 once with every such parameter set to *marker* values (distinct integers, exact in float32);
 the graph has the same operators in the same order, so the tensor at the marker's place in
 that export is the parameter's place in the shipped graph. Fixed buffers (the structure
@@ -68,7 +70,10 @@ def _marker_places(cfg: DcdmConfig, names: List[str], window_px: int, template_p
             continue
         each = []
         for v in values:
-            hit = [key for key, arr in found if arr.size == 1 and float(arr.ravel()[0]) == float(v)]
+            # a scalar constant, else the first entry of a larger constant holding the value
+            hit = [(key, 0) for key, arr in found if arr.size == 1 and float(arr.ravel()[0]) == float(v)]
+            hit = hit or [(key, int(np.flatnonzero(arr.ravel() == v)[0])) for key, arr in found
+                          if arr.dtype == np.float32 and np.any(arr.ravel() == v)]
             if not hit:
                 raise ModelError(f"parameter {name}: its values are not constants of the exported graph, so it "
                                  "cannot be recovered from ONNX")
@@ -111,7 +116,7 @@ def recover(onnx_path: str, workdir: str = "") -> Tuple[Dcdm, Dict]:
             if places[name][0][0] == "whole":
                 named[name] = ship[places[name][0][1]].reshape(state[name].shape)
             else:
-                named[name] = np.array([float(ship[key].ravel()[0]) for _, key in places[name]],
+                named[name] = np.array([float(ship[key].ravel()[at]) for _, (key, at) in places[name]],
                                        dtype=np.float32).reshape(state[name].shape)
         state.update({k: torch.from_numpy(np.array(v, dtype=np.float32)).reshape(state[k].shape)
                       for k, v in named.items() if k in state})
@@ -119,7 +124,9 @@ def recover(onnx_path: str, workdir: str = "") -> Tuple[Dcdm, Dict]:
         model.eval()
         step = _step(meta.get("model_version", ""))
         ck = {"config": cfg.to_dict(), "model": model.state_dict(), "optim": None, "phase": "dcdm", "step": step,
-              "ae_step": 0, "recovered_from": Path(onnx_path).name, "data_summary": meta.get("training_data", ""),
+              "ae_step": 0, "recovered_from": Path(onnx_path).name,
+              # the export appends "; <step> steps" to the summary again
+              "data_summary": re.sub(r"; [^;]* steps$", "", meta.get("training_data", "")),
               "train": {"window_px": int(meta.get("train_window_px") or 160),
                         "template_px": int(meta.get("train_template_px") or 96)}}
         check_parity(model, ck, onnx_path, Path(tmp) / "check")
