@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from ..core.errors import InputError
+
 DEFAULT_OUT = os.path.join("build", "dcdm")
 ONNX_DIR = Path(__file__).resolve().parent / "onnx"
 
@@ -20,8 +22,6 @@ def _echo(text: str) -> None:
 
 def _existing_checkpoint(path, option: str = "") -> None:
     """One-line ``InputError`` when a checkpoint the user named is not a readable file."""
-    from ..core.errors import InputError
-
     if path and not Path(path).is_file():
         what = f"{option} " if option else ""
         raise InputError(f"{what}{path}: no such checkpoint file: give a .pt file written by `sarcoreg train` "
@@ -35,13 +35,16 @@ def cmd_train(args) -> int:
     from .dcdm.train import RunOptions, train
 
     if args.preset not in PRESETS:
-        _echo(f"preset {args.preset!r} is unknown: use one of {', '.join(PRESETS)}")
-        return 2
+        raise InputError(f"preset {args.preset!r} is unknown: use one of {', '.join(PRESETS)}")
     extra = {}
     if args.lr is not None:
         extra["lr"] = args.lr
     if args.lambda_stripes is not None:
         extra["lambda_stripes"] = args.lambda_stripes
+    if args.match_sigma is not None:
+        if not args.match_sigma > 0:
+            raise InputError(f"--match-sigma {args.match_sigma} must be > 0: give the target's width in pixels")
+        extra["match_sigma_px"] = args.match_sigma
     if args.finetune:
         extra["match_warmup"] = (0.0, 0.0)     # the translation already carries structure
     tcfg = TrainConfig(window_px=args.window, template_px=args.template, batch=args.batch, seed=args.seed,
@@ -83,7 +86,6 @@ def cmd_export(args) -> int:
 
 
 def cmd_set_matching(args) -> int:
-    from ..core.errors import InputError
     from .dcdm.export import set_matching
 
     if not Path(args.model).is_file():
@@ -166,6 +168,9 @@ def register(subparsers) -> None:
     t.add_argument("--lambda-stripes", type=float, default=None,
                    help="weight of the stripe loss: the translation's row/column gradient balance against the "
                         "true SAR's (default 0: off)")
+    t.add_argument("--match-sigma", type=float, default=None,
+                   help="width in px of the matching loss's target at the true offset (default 1.0; smaller "
+                        "asks for a sharper, more precise similarity peak)")
     t.add_argument("--device", default="cpu", help="cpu (default) or cuda (a GPU; see scripts/train_gpu.sh)")
     t.set_defaults(func=cmd_train)
 

@@ -38,3 +38,13 @@ def test_a_missing_checkpoint_is_a_one_line_input_error(tmp_path, capsys):
     assert len(err) == 2 and all("no such checkpoint file" in line for line in err)
     assert err[1].startswith("sarcoreg: error: --finetune ")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_matching_target_width_that_is_not_positive_is_refused(tmp_path, capsys):
+    from sarcoreg.cli import main
+
+    assert build_parser().parse_args(["train", "--match-sigma", "0.5"]).match_sigma == 0.5
+    assert main(["train", "--match-sigma", "0", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--match-sigma 0.0 must be > 0" in err[0]
+    assert not (tmp_path / "out").exists()

@@ -222,3 +222,19 @@ def test_stripe_loss_sees_horizontal_stripes_and_its_gradient_removes_them():
         stripe_loss(striped, sar).backward()
         opt.step()
     assert float(stripe_loss(striped, sar)) < 0.5 * before
+
+
+def test_a_narrower_matching_target_asks_more_of_a_peak_one_pixel_off():
+    from sarcoreg.models.dcdm.losses import matching_loss
+
+    truth = torch.tensor([[8.3, 7.6]])
+    rows, cols = torch.meshgrid(torch.arange(17.0), torch.arange(17.0), indexing="ij")
+
+    def peak_at(r, c):
+        return torch.exp(-((rows - r) ** 2 + (cols - c) ** 2) / 4.0)[None]
+
+    def penalty(sigma):
+        return float(matching_loss(peak_at(9.3, 7.6), truth, 30.0, sigma)
+                     - matching_loss(peak_at(8.3, 7.6), truth, 30.0, sigma))
+
+    assert penalty(1.0) > 0 and penalty(0.5) > 1.5 * penalty(1.0)

@@ -67,6 +67,7 @@ class TrainConfig:
     lambda_match: float = 1.0
     lambda_stripes: float = 0.0      # stripe_loss: the translation's row/column gradient balance (0: off)
     match_temperature: float = 30.0
+    match_sigma_px: float = 1.0        # width of the matching loss's target blob at the truth
     match_warmup: Tuple[float, float] = (0.1, 0.25)   # matching loss off, then ramped in (budget fractions)
     clip_grad: float = 5.0
     rotate_deg: float = 3.0

@@ -362,7 +362,7 @@ def _denoiser_losses(run: _Run, schedule: ScheduleConfig, abar: torch.Tensor, rn
     x0s = sample_latent(model, opt_feat, attended, schedule, grad_last_only=True)
     dec = model.ae.decode(x0s)
     l_ssim = 1 - ssim(dec, st).mean()
-    l_match = matching_loss(zncc_torch(dec, rf), truth, tcfg.match_temperature)
+    l_match = matching_loss(zncc_torch(dec, rf), truth, tcfg.match_temperature, tcfg.match_sigma_px)
     # the matching loss's gradient is large and pure noise until the translation carries
     # structure; it is switched on once the other losses have shaped the translation
     w0, w1 = tcfg.match_warmup
