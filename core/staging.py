@@ -4,6 +4,8 @@
 and when the ``with`` block completes it flushes it to disk and renames it onto ``path``;
 if the block raises anything (``KeyboardInterrupt`` and cancellation included) the
 temporary file is removed and ``path`` is as it was.
+``atomic_path(path)`` gives the same guarantee to a writer that wants a file name (an
+exporter, a quantiser): it yields the temporary path and renames it onto ``path`` at the end.
 
 ``OutputStage(outdir, names, overwrite)`` refuses up front when any final name exists and
 ``overwrite`` is false (nothing is touched), creates a hidden staging folder inside
@@ -43,16 +45,27 @@ def atomic_file(path: os.PathLike, mode: str = "w", **open_options) -> Iterator[
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_file writes a whole new file: mode {mode!r} is not 'w' or 'wb'")
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
-    try:
-        fh = open(tmp, "x" + mode[1:], **open_options)
-    except OSError as exc:
-        raise OutputError(f"{path.parent}: cannot write there ({exc.strerror}): choose a writable folder") from None
-    try:
+    with atomic_path(path) as tmp:
+        try:
+            fh = open(tmp, "x" + mode[1:], **open_options)
+        except OSError as exc:
+            raise OutputError(f"{path.parent}: cannot write there ({exc.strerror}): choose a writable folder") from None
         with fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+
+
+@contextmanager
+def atomic_path(path: os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` for a writer that wants a file name (an
+    exporter, a quantiser, a zip archive); when the ``with`` block completes, the file
+    written there replaces ``path`` in one rename. A failure, an interrupt or a cancellation
+    leaves the old ``path`` and no temporary file (the same guarantee as ``atomic_file``)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         _remove_quietly(tmp)

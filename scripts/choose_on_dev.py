@@ -77,8 +77,13 @@ def translation_surfaces(samples, R, T):
     return tr_out, att_out, float(np.median(secs))
 
 
+def sample_score(s) -> float:
+    """CMR(1) + CMR(3) + CMR(5) − RMSE(all) / 10 of one ``score`` row (gross errors count)."""
+    return s.cmr1 + s.cmr3 + s.cmr5 - s.rmse_all / 10.0
+
+
 def selection_score(scores) -> float:
-    return float(np.mean([s.cmr1 + s.cmr3 + s.cmr5 - s.rmse_all / 10.0 for s in scores]))
+    return float(np.mean([sample_score(s) for s in scores]))
 
 
 def score_surfaces(name, R, T, samples, surfaces, confidences=None):
@@ -221,11 +226,11 @@ def main(argv=None) -> int:
             for g, s in (("no", plain), ("yes", guard)):
                 print(f"| {R} / {T} | {w:.1f}{f' + att {prior:g}' if prior else ''} | {g} | {s.cmr1:.3f} | {s.cmr3:.3f} | {s.cmr5:.3f} | {s.rmse_all:.2f} "
                       f"| {s.confidence_auc:.2f} |")
-                key = (s.cmr1 + s.cmr3 + s.cmr5 - s.rmse_all / 10.0, g == "yes")
+                key = (sample_score(s), g == "yes")
                 if s.rmse_all <= base.rmse_all + 1e-9 and (best is None or key > best[0]):
                     best = (key, float(w), g == "yes", s, float(prior))
         if best is None:
-            best = ((base.cmr1 + base.cmr3 + base.cmr5 - base.rmse_all / 10.0, True), 1.0, True, base, 0.0)
+            best = ((sample_score(base), True), 1.0, True, base, 0.0)
         fusion[str(T)] = {"weight": best[1], "guard": best[2], "attention_prior": best[4], "cmr1": round(best[3].cmr1, 4),
                           "cmr3": round(best[3].cmr3, 4), "cmr5": round(best[3].cmr5, 4),
                           "selection_score": round(best[0][0], 4), "rmse_all": round(best[3].rmse_all, 3),

@@ -14,7 +14,19 @@ import math
 
 import torch
 
-from sarcoreg.models.dcdm.network import displacement_index
+
+def displacement_index(h: int, w: int, hr: int, wr: int, device=None) -> torch.Tensor:
+    """Flat reference-token index of every (query, displacement), int64 ``(h·w·ny·nx,)``.
+
+    Query ``(y, x)`` with displacement ``(dy, dx)`` reads reference token ``(y + dy, x + dx)``
+    of a ``hr × wr`` grid; ``ny = hr - h + 1``, ``nx = wr - w + 1``.
+    """
+    ny, nx = hr - h + 1, wr - w + 1
+    qy = torch.arange(h, device=device).view(h, 1, 1, 1)
+    qx = torch.arange(w, device=device).view(1, w, 1, 1)
+    dy = torch.arange(ny, device=device).view(1, 1, ny, 1)
+    dx = torch.arange(nx, device=device).view(1, 1, 1, nx)
+    return ((qy + dy) * wr + (qx + dx)).reshape(-1)
 
 
 def reference_calibration(acb, att, h: int, w: int, ny: int, nx: int):

@@ -9,8 +9,7 @@ torch = require_torch(with_onnx=False)
 
 from sarcoreg.models.dcdm.config import PRESETS, DcdmConfig  # noqa: E402
 from sarcoreg.models.dcdm.losses import gaussian_target, spc_loss, ssim, zncc_torch  # noqa: E402
-from sarcoreg.models.dcdm.network import (CalibrationBlock, Dcdm, SparseCrossAttention, displacement_index,  # noqa: E402
-                                          per_image_conv)
+from sarcoreg.models.dcdm.network import CalibrationBlock, Dcdm, SparseCrossAttention, per_image_conv  # noqa: E402
 from sarcoreg.models.dcdm.sampler import translate  # noqa: E402
 
 TINY = DcdmConfig(preset="tiny", latent_ch=4, ae_widths=(8, 8, 8), feat_widths=(8, 8, 8), feat_ch=8, width=16,
@@ -18,6 +17,8 @@ TINY = DcdmConfig(preset="tiny", latent_ch=4, ae_widths=(8, 8, 8), feat_widths=(
 
 
 def test_displacement_index_reads_the_shifted_token():
+    from reference_attention import displacement_index
+
     h, w, hr, wr = 3, 4, 5, 7
     idx = displacement_index(h, w, hr, wr).reshape(h, w, hr - h + 1, wr - w + 1)
     y, x, dy, dx = 2, 1, 2, 3

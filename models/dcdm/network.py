@@ -183,20 +183,6 @@ class AutoEncoder(nn.Module):
         return self.dec(z / self.latent_scale)
 
 
-def displacement_index(h: int, w: int, hr: int, wr: int, device=None) -> torch.Tensor:
-    """Flat reference-token index of every (query, displacement), int64 ``(h·w·ny·nx,)``.
-
-    Query ``(y, x)`` with displacement ``(dy, dx)`` reads reference token ``(y + dy, x + dx)``
-    of a ``hr × wr`` grid; ``ny = hr - h + 1``, ``nx = wr - w + 1``.
-    """
-    ny, nx = hr - h + 1, wr - w + 1
-    qy = torch.arange(h, device=device).view(h, 1, 1, 1)
-    qx = torch.arange(w, device=device).view(1, w, 1, 1)
-    dy = torch.arange(ny, device=device).view(1, 1, ny, 1)
-    dx = torch.arange(nx, device=device).view(1, 1, 1, nx)
-    return ((qy + dy) * wr + (qx + dx)).reshape(-1)
-
-
 IMAGES_PER_GROUP = 16     # images side by side as channels in the calibration convolutions
 
 
@@ -313,8 +299,8 @@ def window_to_band(a: torch.Tensor, wr: int) -> torch.Tensor:
 class SparseCrossAttention(nn.Module):
     """Dynamic sparse cross-attention from template tokens to reference tokens.
 
-    Structured sparsity: a query sees only the reference tokens of its search window
-    (``displacement_index``). Dynamic sparsity: only the ``top_k`` largest logits per query
+    Structured sparsity: a query at ``(y, x)`` sees only the reference tokens ``(y + dy,
+    x + dx)`` of its search window, ``dy < ny = hr - h + 1``, ``dx < nx = wr - w + 1``. Dynamic sparsity: only the ``top_k`` largest logits per query
     and head survive. The head-averaged attention is calibrated (``CalibrationBlock``) and the
     calibrated attention aggregates the values. Queries come from the optical template's
     features, not from the noisy latent, so the attention is computed once per match, not

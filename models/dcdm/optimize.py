@@ -27,7 +27,6 @@ after the export, ``sarcoreg optimize-onnx`` on an existing model folder; both w
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from ...core.errors import InputError
 from ...core.dcdm.runtime import UNROLLED_FILE, VARIANTS, file_sha256, variant_path
 from ...core.dcdm.schedule import ScheduleConfig, fixed_noise
 from ...core.samples import iter_samples
-from ...core.staging import atomic_file
+from ...core.staging import atomic_file, atomic_path
 
 PEAK_TOL_PX = 0.1
 MIN_SHARE = 0.99
@@ -168,16 +167,14 @@ def make_int8(src: Path, out: Path, data: str, n_calibration: int = 16, window_p
             return next(self._it, None)
 
     pre = out.with_suffix(".pre.onnx")
-    quantised = out.with_suffix(".partial.onnx")   # becomes ``out`` only when complete
     try:
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(quantised), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=["Conv", "Gemm", "MatMul"])
-        os.replace(quantised, out)
+        with atomic_path(out) as quantised:
+            quantize_static(str(pre), str(quantised), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            op_types_to_quantize=["Conv", "Gemm", "MatMul"])
     finally:
         pre.unlink(missing_ok=True)
-        quantised.unlink(missing_ok=True)
     return out
 
 
