@@ -19,7 +19,7 @@ from qgis.PyQt.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from qgis.PyQt.QtWidgets import (QApplication, QGridLayout, QLabel, QTableWidget, QTableWidgetItem,
                                  QVBoxLayout, QWidget)
 
-from .results import OUTDIR_PROPERTY, ROLE_PROPERTY
+from .styles import OUTDIR_PROPERTY, ROLE_PROPERTY
 
 TOLERANCE_PX = 10
 PICTURE_PX = 170

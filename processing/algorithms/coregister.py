@@ -28,7 +28,7 @@ class _StyleResult(QgsProcessingLayerPostProcessorInterface):
         _StyleResult._alive.append(self)
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
-        from ...ui.results import apply_style
+        from ...ui.styles import apply_style
 
         apply_style(layer, self.role)
 
