@@ -5,7 +5,8 @@
 #
 # 1. export CHECKPOINT to OUTDIR/onnx (checked against torch by export-onnx);
 # 2. on the dev split only (scripts/choose_on_dev.py, seed 11): the translation alone and its
-#    fusion with the classical part (MIND), the fusion weight per template size and the guard;
+#    fusion with the classical part (MIND), the fusion weight per template size and the guard
+#    (steps 1 and 2: scripts/export_and_choose.sh);
 # 3. store that choice in the model (sarcoreg set-matching);
 # 4. the multi-region validation (scripts/eval_sources.py --only-dcdm, seed 0, both settings)
 #    and the translation's closeness to the true SAR (scripts/translation_quality.py).
@@ -19,10 +20,8 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 PY="$HERE/.venv/bin/python"
 mkdir -p "$OUT"
 MATCHING='{"fuse_classical": {"192": 0.7, "384": 0.9}, "classical": {"matcher": "mind", "options": {}}, "guard_px": 3.0, "attention_prior": 0.0}'
-"$PY" -m sarcoreg export-onnx "$CK" --out "$OUT/onnx" --matching "$MATCHING" >"$OUT/export.log" 2>&1
+bash "$HERE/scripts/export_and_choose.sh" "$CK" "$OUT" "$NDEV" --matching "$MATCHING"
 export SARCOREG_DCDM_DIR="$OUT/onnx"
-"$PY" "$HERE/scripts/choose_on_dev.py" --samples "$NDEV" --classical mind --out "$OUT/dev.json" \
-    >"$OUT/dev.md" 2>"$OUT/dev.log"
 CHOSEN=$("$PY" - "$OUT/dev.json" <<'EOF'
 import json, sys
 choice = json.load(open(sys.argv[1]))

@@ -4,10 +4,11 @@
 #   scripts/rank_checkpoints.sh OUTDIR CHECKPOINT...
 #
 # Each checkpoint is exported to OUTDIR/<name>/onnx and scored by scripts/choose_on_dev.py
-# (translation alone and its fusion with MIND, the same dev samples for all, seed 11); prints
-# one line per checkpoint with its dev selection score (mean over 256/192 and 512/384 of
-# CMR(1) + CMR(3) + CMR(5) - RMSE(all) / 10 at the fusion dev chose), best first. Then run
-# scripts/evaluate_candidate.sh on the winner for the validation.
+# (translation alone and its fusion with MIND, the same dev samples for all, seed 11), both by
+# scripts/export_and_choose.sh; prints one line per checkpoint with its dev selection score
+# (mean over 256/192 and 512/384 of CMR(1) + CMR(3) + CMR(5) - RMSE(all) / 10 at the fusion
+# dev chose), best first. Then run scripts/evaluate_candidate.sh on the winner for the
+# validation.
 set -euo pipefail
 OUT=${1:?output folder}
 shift
@@ -20,9 +21,7 @@ for CK in "$@"; do
     D="$OUT/$NAME"
     mkdir -p "$D"
     if [ ! -f "$D/dev.json" ]; then
-        "$PY" -m sarcoreg export-onnx "$CK" --out "$D/onnx" >"$D/export.log" 2>&1
-        SARCOREG_DCDM_DIR="$D/onnx" "$PY" "$HERE/scripts/choose_on_dev.py" --samples "$NDEV" --classical mind \
-            --out "$D/dev.json" >"$D/dev.md" 2>"$D/dev.log"
+        bash "$HERE/scripts/export_and_choose.sh" "$CK" "$D" "$NDEV"
     fi
 done
 "$PY" - "$OUT" "$@" <<'PYEOF'
