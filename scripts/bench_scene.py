@@ -8,11 +8,14 @@ the script prints each run's wall time, seconds per window and per-stage split
 (``report.json`` ``timings.stages``), the ratios previous / current (medians), and whether the
 two settings gave the same tie points.
 
-"previous" is the engine as it was before the speed work of issue 13: the plain kernels of
+``--baseline kernels`` (the default): "previous" is the engine as it was before the speed work
+of issue 13: the plain kernels of
 ``core/matchers/reference.py`` (dense-matrix Gaussian blur, full-spectrum float64 FFTs, 2-D
 integral images, the first ``normalise``) for CFOG/MIND, the coarse pass and DCDM's CFOG
 fusion, every raster read through a warped VRT (``raster.WARP_ALIGNED``), and the float32
-DCDM graph. "current" is the engine as it is.
+DCDM graph. ``--baseline serial``: "previous" is the current engine with a window's two
+descriptors computed one after the other (``descriptor.PARALLEL_DESCRIPTORS`` off), to see
+what the helper thread does to a whole scene. "current" is the engine as it is.
 
 ``--srcwin XOFF YOFF XSIZE YSIZE`` first cuts both scenes to that pixel window of the optical
 scene's grid with ``gdal_translate`` into a temporary folder (the SAR by the same map extent),
@@ -66,6 +69,19 @@ def previous_settings():
         raster.close_thread_datasets()
 
 
+@contextlib.contextmanager
+def serial_descriptors():
+    """The current engine with each window's two descriptors computed one after the other."""
+    from sarcoreg.core.matchers import descriptor
+
+    saved = descriptor.PARALLEL_DESCRIPTORS
+    descriptor.PARALLEL_DESCRIPTORS = False
+    try:
+        yield
+    finally:
+        descriptor.PARALLEL_DESCRIPTORS = saved
+
+
 def crop(optical: str, sar: str, srcwin, out_dir: Path):
     """Both scenes cut to ``srcwin`` of the optical grid (the SAR by the same map extent)."""
     from osgeo import gdal
@@ -96,7 +112,11 @@ def run_once(optical: str, sar: str, out: Path, args, previous: bool) -> dict:
 
         matcher = DcdmMatcher(provider="cpu", precision="fp32" if previous else "auto")
     t0 = time.perf_counter()
-    with previous_settings() if previous else contextlib.nullcontext():
+    if args.baseline == "serial":
+        context = serial_descriptors() if previous else contextlib.nullcontext()
+    else:
+        context = previous_settings() if previous else contextlib.nullcontext()
+    with context:
         if matcher is None:
             from sarcoreg.core.coregister import make_matcher
             matcher = make_matcher(config)
@@ -132,6 +152,9 @@ def main(argv=None) -> int:
     p.add_argument("--spacing", type=int, default=None)
     p.add_argument("--workers", type=int, default=0, help="window threads (default: cores, at most 4)")
     p.add_argument("--repeats", type=int, default=1, help="runs of each setting (default 1)")
+    p.add_argument("--baseline", choices=("kernels", "serial"), default="kernels",
+                   help="what 'previous' is: the kernels before issue 13 (default), or the current engine "
+                        "with a window's descriptors computed one after the other")
     p.add_argument("--srcwin", type=int, nargs=4, default=None, metavar=("XOFF", "YOFF", "XSIZE", "YSIZE"),
                    help="benchmark this pixel window of the optical scene (cut with gdal_translate)")
     args = p.parse_args(argv)

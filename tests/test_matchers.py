@@ -109,6 +109,41 @@ def test_failed_inputs_are_data_not_exceptions(name):
 
 
 @pytest.mark.parametrize("name", ("cfog", "mind"))
+def test_descriptors_on_the_helper_thread_give_the_same_match(name, monkeypatch):
+    """The template's descriptor computed on the helper thread, on the caller's when the
+    helper is taken, or both one after the other: the same surface to the bit."""
+    import threading
+
+    from sarcoreg.core.matchers import descriptor
+
+    image = texture((200, 220), seed=4)
+    reference, template = image[20:148, 30:158], image[45:141, 41:137]
+    seen = set()
+    matcher = get_matcher(name)
+    plain = matcher._describe
+
+    def spy(x):
+        seen.add(threading.current_thread().name.split("_")[0])
+        return plain(x)
+
+    monkeypatch.setattr(matcher, "_describe", spy)
+    monkeypatch.setattr(descriptor, "PARALLEL_DESCRIPTORS", False)
+    serial = matcher.match(template, reference)
+    assert seen == {threading.current_thread().name.split("_")[0]}
+    monkeypatch.setattr(descriptor, "PARALLEL_DESCRIPTORS", True)
+    seen.clear()
+    helper = matcher.match(template, reference)
+    assert "sarcoreg-descriptor" in seen and len(seen) == 2
+    with descriptor._helper_free:           # the helper is taken: the caller computes both
+        seen.clear()
+        inline = matcher.match(template, reference)
+    assert "sarcoreg-descriptor" not in seen
+    for m in (helper, inline):
+        np.testing.assert_array_equal(m.similarity, serial.similarity)
+        assert (m.row, m.col, m.confidence) == (serial.row, serial.col, serial.confidence)
+
+
+@pytest.mark.parametrize("name", ("cfog", "mind"))
 def test_descriptor_matchers_tolerate_nodata(name):
     image = texture((220, 220), seed=3)
     reference = image[10:170, 10:170].copy()

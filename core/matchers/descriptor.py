@@ -22,9 +22,11 @@ mean before the descriptor is computed, and the descriptor is set to NaN near no
 """
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -265,6 +267,31 @@ def mind_reach_px(config: MindConfig) -> float:
 
 # --------------------------------------------------------------------------- matcher
 
+# One helper thread computes the template's descriptor while the caller computes the
+# reference's (numpy releases the GIL in the heavy loops): a window alone then uses two cores.
+# When the helper is busy (the window threads of a scene run already keep the cores busy) the
+# caller computes both itself, so there are never more than one extra thread.
+PARALLEL_DESCRIPTORS = True
+_helper_free = threading.Lock()
+_helper: Optional[ThreadPoolExecutor] = None
+
+
+def describe_both(describe: Callable[[np.ndarray], np.ndarray], template: np.ndarray,
+                  reference: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """``(describe(template), describe(reference))``, the first on the helper thread when it is free."""
+    global _helper
+    if not (PARALLEL_DESCRIPTORS and _helper_free.acquire(blocking=False)):
+        return describe(template), describe(reference)
+    try:
+        if _helper is None:
+            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sarcoreg-descriptor")
+        pending = _helper.submit(describe, template)
+        d_r = describe(reference)
+        return pending.result(), d_r
+    finally:
+        _helper_free.release()
+
+
 class DescriptorMatcher:
     """Match by ZNCC of a dense descriptor computed on the template and on the reference.
 
@@ -294,8 +321,7 @@ class DescriptorMatcher:
         b = min(self.border_px, (min(t.shape) - 8) // 2)
         b = max(b, 0)
         with stage("descriptors"):
-            d_t = self._describe(t)
-            d_r = self._describe(r)
+            d_t, d_r = describe_both(self._describe, t, r)
         if b:
             d_t = d_t[:, b:t.shape[0] - b, b:t.shape[1] - b]
         big = self._surface(d_t, d_r)
