@@ -7,8 +7,10 @@
 For each of ``--n`` real ``val`` windows (``--window`` / ``--template``, default 512 / 384) the
 previous and the current matcher run one after the other (so both see the same load), and the
 script prints the medians, their ratio, and the largest difference of peak and confidence.
-"previous" is as in ``scripts/bench_scene.py``: the plain kernels of
-``core/matchers/reference.py`` (for DCDM: its CFOG fusion and translation ZNCC, float32 graph).
+"previous" is as in ``scripts/bench_scene.py``: with ``--baseline kernels`` (the default) the
+plain kernels of ``core/matchers/reference.py`` (for DCDM: its CFOG fusion and translation ZNCC,
+float32 graph); with ``--baseline serial`` the current code with a window's two descriptors
+computed one after the other (no helper thread).
 """
 from __future__ import annotations
 
@@ -21,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scene import previous_settings  # noqa: E402
+from bench_scene import previous_settings, serial_descriptors  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def build(spec: str, previous: bool):
+def build(spec: str, previous: bool, baseline: str = "kernels"):
     name, _, opts = spec.partition(":")
     options = {}
     for item in filter(None, opts.split(",")):
@@ -38,7 +40,7 @@ def build(spec: str, previous: bool):
     if name == "dcdm":
         from sarcoreg.core.dcdm.matcher import DcdmMatcher
         return DcdmMatcher(provider="cpu", precision="fp32" if previous else "auto", **options)
-    if previous:
+    if previous and baseline == "kernels":
         from sarcoreg.core.matchers import reference
         return reference.get_matcher(name, **options)
     from sarcoreg.core.matchers import get_matcher
@@ -53,14 +55,20 @@ def main(argv=None) -> int:
     p.add_argument("--window", type=int, default=512)
     p.add_argument("--template", type=int, default=384)
     p.add_argument("--split", default="val")
+    p.add_argument("--baseline", choices=("kernels", "serial"), default="kernels",
+                   help="what 'previous' is: the kernels before issue 13 (default), or the current code with "
+                        "a window's descriptors computed one after the other")
     args = p.parse_args(argv)
     from sarcoreg.core.samples import iter_samples
 
     samples = list(iter_samples(args.data, args.window, args.template, args.n, 0, args.split))
-    old, new = build(args.matcher, True), build(args.matcher, False)
+    old, new = build(args.matcher, True, args.baseline), build(args.matcher, False)
     dcdm = args.matcher.startswith("dcdm")
 
     def run(m, s, previous):
+        if previous and args.baseline == "serial":
+            with serial_descriptors():
+                return m.match(s.template, s.reference)
         if dcdm and previous:
             with previous_settings():
                 m._cfog = None
