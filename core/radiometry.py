@@ -43,13 +43,70 @@ def to_db(values: np.ndarray, kind: str) -> np.ndarray:
     return out.astype(np.float32)
 
 
+_BRACKET_MIN = 1 << 15      # below this many values a plain partition is as fast
+_BRACKET_SAMPLE = 4096      # values of the strided sample that brackets an order statistic
+
+
+def _order_statistics(v: np.ndarray, kth) -> dict:
+    """``{k: np.partition(v, k)[k]}`` for the sorted ranks ``kth`` of the finite 1-D ``v``.
+
+    Exact, without partitioning all of ``v``: for each group of nearby ranks a strided sample
+    gives two values that bracket them (with a wide margin), one count says how many values
+    lie below the bracket, and only the values inside it are partitioned. Where a bracket
+    misses (the count shows it), the whole array is partitioned, so the result never depends
+    on the sample."""
+    n = v.size
+    if n < _BRACKET_MIN:
+        part = np.partition(v, kth)
+        return {k: part[k] for k in kth}
+    # an odd stride, so that the sample of an image's rows does not keep to a few columns
+    sample = np.sort(v[::max(1, n // _BRACKET_SAMPLE) | 1])
+    m = sample.size
+    out = {}
+    for group in _nearby(kth, n // 64):
+        p = min(max(group[0] / n, 1.0 / m), 1.0 - 1.0 / m)
+        margin = int(6.0 * np.sqrt(p * (1.0 - p) * m)) + 8      # six standard errors of the sample rank
+        r_lo = group[0] * m // n - margin
+        r_hi = group[-1] * m // n + margin
+        lo = sample[r_lo] if r_lo >= 0 else None
+        hi = sample[r_hi] if r_hi < m else None
+        below = int(np.count_nonzero(v < lo)) if lo is not None else 0
+        if lo is None and hi is None:
+            inside = v
+        elif lo is None:
+            inside = v[v <= hi]
+        elif hi is None:
+            inside = v[v >= lo]
+        else:
+            inside = v[(v >= lo) & (v <= hi)]
+        ranks = [k - below for k in group]
+        if ranks[0] < 0 or ranks[-1] >= inside.size:      # the bracket missed: no shortcut
+            part = np.partition(v, kth)
+            return {k: part[k] for k in kth}
+        part = np.partition(inside, ranks)
+        out.update({k: part[r] for k, r in zip(group, ranks)})
+    return out
+
+
+def _nearby(kth, gap: int) -> list:
+    """The sorted ranks ``kth`` in groups whose neighbours are at most ``gap`` apart."""
+    groups = [[kth[0]]]
+    for k in kth[1:]:
+        if k - groups[-1][-1] <= gap:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    return groups
+
+
 def _percentiles(v: np.ndarray, qs) -> list:
-    """``np.percentile(v, qs)`` (linear interpolation) of a 1-D float array, in float64, found
-    by partitioning ``v`` in its own dtype (a float32 array is not copied to float64 first)."""
+    """``np.percentile(v, qs)`` (linear interpolation) of a finite 1-D float array, in
+    float64, from exact order statistics (``_order_statistics``) in ``v``'s own dtype (a
+    float32 array is not copied to float64 first)."""
     n = v.size
     pos = [q / 100.0 * (n - 1) for q in qs]
     kth = sorted({min(int(np.floor(p)) + d, n - 1) for p in pos for d in (0, 1)})
-    part = np.partition(v, kth)
+    part = _order_statistics(v, kth)
     out = []
     for p in pos:
         k = int(np.floor(p))
