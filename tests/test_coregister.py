@@ -199,6 +199,36 @@ def test_coarse_pass_finds_an_offset_beyond_the_search_radius(tmp_path):
     assert len(blind.inliers) < len(far.inliers)
 
 
+def test_coarse_images_read_at_once_are_the_ones_read_one_after_the_other(tmp_path):
+    """``coarse.read_whole`` reads both scenes on worker threads: the same pixels as a plain
+    read of each."""
+    import threading
+    from dataclasses import replace
+
+    from sarcoreg.core import coarse
+    from sarcoreg.core.coregister import prepare
+
+    moved_sar = shift_georeferencing(SAR, str(tmp_path / "far.vrt"), 450.0, -300.0)
+    scene = prepare(OPT, moved_sar, CoregConfig(matcher="cfog"))
+    cgrid, _ = coarse.coarse_grid(scene.grid)
+    sources = (replace(scene.optical, grid=cgrid), replace(scene.sar, grid=cgrid))
+    names = []
+    plain = sources[0].read
+
+    def spy(*args):
+        names.append(threading.current_thread().name)
+        return plain(*args)
+
+    object.__setattr__(sources[0], "read", spy)      # a frozen dataclass: spy on this one object
+    at_once = coarse.read_whole(sources)
+    assert names and all(n.startswith("sarcoreg-coarse") for n in names)
+    for got, src in zip(at_once, sources):
+        want = src.read(0, 0, cgrid.height, cgrid.width)
+        assert got.shape == (cgrid.height, cgrid.width)
+        np.testing.assert_array_equal(got, want)
+        assert np.isfinite(want).any()
+
+
 @pytest.mark.shared_data
 def test_cli_shows_each_gdal_warning_once(shared_data, tmp_path):
     """The UAVSAR pair's GeoTIFF CRS keys make GDAL warn for every dataset opened (one per
