@@ -13,9 +13,10 @@ of issue 13: the plain kernels of
 ``core/matchers/reference.py`` (dense-matrix Gaussian blur, full-spectrum float64 FFTs, 2-D
 integral images, the first ``normalise``) for CFOG/MIND, the coarse pass and DCDM's CFOG
 fusion, every raster read through a warped VRT (``raster.WARP_ALIGNED``), and the float32
-DCDM graph. ``--baseline serial``: "previous" is the current engine with a window's two
-descriptors computed one after the other (``descriptor.PARALLEL_DESCRIPTORS`` off), to see
-what the helper thread does to a whole scene. "current" is the engine as it is.
+DCDM graph. ``--baseline serial``: "previous" is the current engine with a window's
+pieces of work done one after the other (``matchers.common.HELPER_THREADS`` off: no helper
+thread for the template's descriptor or DCDM's classical part), to see what the helper threads
+do to a whole scene. "current" is the engine as it is.
 
 ``--srcwin XOFF YOFF XSIZE YSIZE`` first cuts both scenes to that pixel window of the optical
 scene's grid with ``gdal_translate`` into a temporary folder (the SAR by the same map extent),
@@ -70,16 +71,16 @@ def previous_settings():
 
 
 @contextlib.contextmanager
-def serial_descriptors():
-    """The current engine with each window's two descriptors computed one after the other."""
-    from sarcoreg.core.matchers import descriptor
+def without_helpers():
+    """The current engine without helper threads: each window's work one piece after the other."""
+    from sarcoreg.core.matchers import common
 
-    saved = descriptor.PARALLEL_DESCRIPTORS
-    descriptor.PARALLEL_DESCRIPTORS = False
+    saved = common.HELPER_THREADS
+    common.HELPER_THREADS = False
     try:
         yield
     finally:
-        descriptor.PARALLEL_DESCRIPTORS = saved
+        common.HELPER_THREADS = saved
 
 
 def crop(optical: str, sar: str, srcwin, out_dir: Path):
@@ -113,7 +114,7 @@ def run_once(optical: str, sar: str, out: Path, args, previous: bool) -> dict:
         matcher = DcdmMatcher(provider="cpu", precision="fp32" if previous else "auto")
     t0 = time.perf_counter()
     if args.baseline == "serial":
-        context = serial_descriptors() if previous else contextlib.nullcontext()
+        context = without_helpers() if previous else contextlib.nullcontext()
     else:
         context = previous_settings() if previous else contextlib.nullcontext()
     with context:
@@ -154,7 +155,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=1, help="runs of each setting (default 1)")
     p.add_argument("--baseline", choices=("kernels", "serial"), default="kernels",
                    help="what 'previous' is: the kernels before issue 13 (default), or the current engine "
-                        "with a window's descriptors computed one after the other")
+                        "without helper threads")
     p.add_argument("--srcwin", type=int, nargs=4, default=None, metavar=("XOFF", "YOFF", "XSIZE", "YSIZE"),
                    help="benchmark this pixel window of the optical scene (cut with gdal_translate)")
     args = p.parse_args(argv)

@@ -9,8 +9,8 @@ previous and the current matcher run one after the other (so both see the same l
 script prints the medians, their ratio, and the largest difference of peak and confidence.
 "previous" is as in ``scripts/bench_scene.py``: with ``--baseline kernels`` (the default) the
 plain kernels of ``core/matchers/reference.py`` (for DCDM: its CFOG fusion and translation ZNCC,
-float32 graph); with ``--baseline serial`` the current code with a window's two descriptors
-computed one after the other (no helper thread).
+float32 graph); with ``--baseline serial`` the current code without helper threads (a
+window's pieces of work one after the other).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scene import previous_settings, serial_descriptors  # noqa: E402
+from bench_scene import previous_settings, without_helpers  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,8 +56,8 @@ def main(argv=None) -> int:
     p.add_argument("--template", type=int, default=384)
     p.add_argument("--split", default="val")
     p.add_argument("--baseline", choices=("kernels", "serial"), default="kernels",
-                   help="what 'previous' is: the kernels before issue 13 (default), or the current code with "
-                        "a window's descriptors computed one after the other")
+                   help="what 'previous' is: the kernels before issue 13 (default), or the current code "
+                        "without helper threads")
     args = p.parse_args(argv)
     from sarcoreg.core.samples import iter_samples
 
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
 
     def run(m, s, previous):
         if previous and args.baseline == "serial":
-            with serial_descriptors():
+            with without_helpers():
                 return m.match(s.template, s.reference)
         if dcdm and previous:
             with previous_settings():

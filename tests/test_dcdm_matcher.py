@@ -116,6 +116,36 @@ def test_batched_matches_equal_single_ones(shared_data):
     with pytest.raises(InputError):
         DcdmMatcher(provider="cpu", batch_size=0)
 
+@needs_model
+def test_classical_part_on_the_helper_thread_gives_the_same_match(monkeypatch):
+    """The fused classical part computed on the helper thread during the model call, or by
+    the caller after it: the same surface and peak to the bit."""
+    import threading
+
+    from sarcoreg.core.matchers import common
+
+    rng = np.random.default_rng(3)
+    ref = rng.standard_normal((256, 256)).cumsum(0).cumsum(1).astype(np.float32)
+    template = ref[30:222, 12:204] * -1.0
+    m = DcdmMatcher(provider="cpu")
+    assert m.fuse_weight(192) > 0
+    where = []
+    plain = m._classical_match
+
+    def spy(t, r):
+        where.append(threading.current_thread().name.split("_")[0])
+        return plain(t, r)
+
+    monkeypatch.setattr(m, "_classical_match", spy)
+    monkeypatch.setattr(common, "HELPER_THREADS", False)
+    alone = m.match(template, ref)
+    monkeypatch.setattr(common, "HELPER_THREADS", True)
+    helped = m.match(template, ref)
+    assert where == [threading.current_thread().name.split("_")[0], "sarcoreg-classical"]
+    assert alone.ok and (helped.row, helped.col, helped.confidence) == (alone.row, alone.col, alone.confidence)
+    np.testing.assert_array_equal(helped.similarity, alone.similarity)
+
+
 BLOCK_TORCH = r"""
 import sys, importlib.abc
 class Block(importlib.abc.MetaPathFinder):

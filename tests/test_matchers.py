@@ -114,7 +114,7 @@ def test_descriptors_on_the_helper_thread_give_the_same_match(name, monkeypatch)
     helper is taken, or both one after the other: the same surface to the bit."""
     import threading
 
-    from sarcoreg.core.matchers import descriptor
+    from sarcoreg.core.matchers import common, descriptor
 
     image = texture((200, 220), seed=4)
     reference, template = image[20:148, 30:158], image[45:141, 41:137]
@@ -127,14 +127,14 @@ def test_descriptors_on_the_helper_thread_give_the_same_match(name, monkeypatch)
         return plain(x)
 
     monkeypatch.setattr(matcher, "_describe", spy)
-    monkeypatch.setattr(descriptor, "PARALLEL_DESCRIPTORS", False)
+    monkeypatch.setattr(common, "HELPER_THREADS", False)
     serial = matcher.match(template, reference)
     assert seen == {threading.current_thread().name.split("_")[0]}
-    monkeypatch.setattr(descriptor, "PARALLEL_DESCRIPTORS", True)
+    monkeypatch.setattr(common, "HELPER_THREADS", True)
     seen.clear()
     helper = matcher.match(template, reference)
     assert "sarcoreg-descriptor" in seen and len(seen) == 2
-    with descriptor._helper_free:           # the helper is taken: the caller computes both
+    with descriptor._DESCRIPTOR_HELPER._free:   # the helper is taken: the caller computes both
         seen.clear()
         inline = matcher.match(template, reference)
     assert "sarcoreg-descriptor" not in seen

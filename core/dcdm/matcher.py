@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..matchers.base import Match
-from ..matchers.common import check_pair, finish_match, input_status
+from ..matchers.common import HelperThread, check_pair, finish_match, input_status
 from ..matchers.kernels import zncc_surface
 from ..stages import stage
 from .contract import Contract, prepare
@@ -50,6 +50,7 @@ __all__ = ["DcdmMatcher", "Translation", "displacement_prior", "GPU_BATCH", "MOD
 log = logging.getLogger("sarcoreg.dcdm")
 
 GPU_BATCH = 16          # windows per call on CUDA
+_CLASSICAL_HELPER = HelperThread("sarcoreg-classical")
 
 
 def _fuse_table(value, where: str) -> Tuple[Tuple[int, float], ...]:
@@ -177,6 +178,7 @@ class DcdmMatcher:
         self._steps = ddim_timesteps(s)
         self._embs = timestep_embedding(self._steps, self.contract.time_dim)
         self._classical = None
+        self._classical_lock = threading.Lock()
         log.info("DCDM %s (%s layout) on %s%s", self.model_version, self.layout, self.provider,
                  f" ({self.provider_note})" if self.provider_note else "")
 
@@ -282,15 +284,27 @@ class DcdmMatcher:
             for i in range(0, len(items), self.batch_size):
                 chunk = items[i:i + self.batch_size]
                 start = time.perf_counter()
+                # the classical part does not need the translation: it runs on the helper
+                # thread (when free) while ONNX Runtime translates
+                classical = [self._classical_soon(t, r) for _, t, r, _ in chunk]
                 trs = self._translate([prepare(t) for _, t, _, _ in chunk], [rp for _, _, _, rp in chunk])
                 share = (time.perf_counter() - start) / len(chunk)
-                for (k, t, r, rp), tr in zip(chunk, trs):
-                    out[k] = self._finish(t, r, rp, tr, time.perf_counter() - share)
+                for (k, t, r, rp), tr, c in zip(chunk, trs, classical):
+                    out[k] = self._finish(t, r, rp, tr, time.perf_counter() - share,
+                                          c.result() if c is not None else None)
         return out  # type: ignore[return-value]
 
+    def _classical_soon(self, t: np.ndarray, r: np.ndarray):
+        """The classical part's match of one pair started on the helper thread, when the
+        fusion or the guard needs it and the helper is free; else ``None``."""
+        if not (self.fuse_weight(t.shape[0]) > 0 or self.guard_px > 0):
+            return None
+        return _CLASSICAL_HELPER.try_submit(self._classical_match, t, r)
+
     def _finish(self, t: np.ndarray, r: np.ndarray, r_prepared: np.ndarray, tr: Translation,
-                start: float) -> Match:
-        """Similarity surface of one translation in its reference, peak and confidence."""
+                start: float, classical: Optional[Match] = None) -> Match:
+        """Similarity surface of one translation in its reference, peak and confidence
+        (``classical``: the classical part's match of the pair when it was computed already)."""
         t_used = tr.image.shape[0]
         translated = tr.image.astype(np.float32)
         translated[~np.isfinite(t[:t_used, :t_used])] = np.nan
@@ -298,7 +312,8 @@ class DcdmMatcher:
         n_out = r.shape[0] - t.shape[0] + 1
         surface = zncc_surface(translated, ref_prepared)[:n_out, :n_out]
         w = self.fuse_weight(t.shape[0])
-        classical = self._classical_match(t, r) if (w > 0 or self.guard_px > 0) else None
+        if classical is None and (w > 0 or self.guard_px > 0):
+            classical = self._classical_match(t, r)
         if w > 0:
             surface = (1 - w) * surface + w * self._classical_surface(classical, t, r)
         if self.attention_prior > 0:
@@ -317,9 +332,10 @@ class DcdmMatcher:
         return dataclasses.replace(m, translated=full, seconds=time.perf_counter() - start)
 
     def _classical_match(self, template: np.ndarray, reference: np.ndarray) -> Match:
-        if self._classical is None:
-            from ..matchers import get_matcher
-            self._classical = get_matcher(self.classical, **self.classical_options)
+        with self._classical_lock:        # the helper thread and the callers share it
+            if self._classical is None:
+                from ..matchers import get_matcher
+                self._classical = get_matcher(self.classical, **self.classical_options)
         return self._classical.match(template, reference)
 
     @staticmethod

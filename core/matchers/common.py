@@ -1,8 +1,10 @@
 """Pieces every matcher shares: input checks and turning a surface into a ``Match``."""
 from __future__ import annotations
 
+import threading
 import time
-from typing import Tuple
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -51,3 +53,40 @@ def _finish_match(surface: np.ndarray, exclusion_radius_px: float, start: float)
     confidence = peak_confidence(surface, row, col, exclusion_radius_px)
     return Match(float(row), float(col), float(value), float(confidence), surface, "ok",
                  time.perf_counter() - start)
+
+
+# Off: every ``HelperThread.try_submit`` says "taken" and the callers do all their work
+# themselves, one piece after the other (the benchmarks' baseline).
+HELPER_THREADS = True
+
+
+class HelperThread:
+    """One worker thread that takes a job only when it is free.
+
+    A window matched alone leaves a core idle while numpy or ONNX Runtime works on the other:
+    work that does not depend on the rest (the template's descriptor, DCDM's classical part)
+    is handed to a helper. ``try_submit`` returns ``None`` when the helper is busy, and the
+    caller then does the job itself: when a scene's window threads already keep every core
+    busy, the helpers add at most one thread each instead of a queue.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self._free = threading.Lock()     # held from a job's submission until it is done
+        self._start = threading.Lock()
+        self._pool: Optional[ThreadPoolExecutor] = None
+
+    def try_submit(self, fn: Callable, *args) -> Optional[Future]:
+        """``fn(*args)`` on the helper thread, or ``None`` when it is busy (or ``HELPER_THREADS`` is off)."""
+        if not (HELPER_THREADS and self._free.acquire(blocking=False)):
+            return None
+        try:
+            with self._start:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
+            future = self._pool.submit(fn, *args)
+        except BaseException:
+            self._free.release()
+            raise
+        future.add_done_callback(lambda _: self._free.release())
+        return future

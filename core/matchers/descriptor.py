@@ -22,11 +22,9 @@ mean before the descriptor is computed, and the descriptor is set to NaN near no
 """
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Optional, Tuple
+from typing import Callable, Tuple
 
 import numpy as np
 
@@ -34,7 +32,7 @@ from ..errors import ShapeError
 from ..radiometry import normalise
 from ..stages import stage
 from .base import Match
-from .common import check_pair, finish_match, input_status
+from .common import HelperThread, check_pair, finish_match, input_status
 from .kernels import gaussian_blur, zncc_surface
 
 
@@ -267,29 +265,19 @@ def mind_reach_px(config: MindConfig) -> float:
 
 # --------------------------------------------------------------------------- matcher
 
-# One helper thread computes the template's descriptor while the caller computes the
+# The template's descriptor is computed on a helper thread while the caller computes the
 # reference's (numpy releases the GIL in the heavy loops): a window alone then uses two cores.
-# When the helper is busy (the window threads of a scene run already keep the cores busy) the
-# caller computes both itself, so there are never more than one extra thread.
-PARALLEL_DESCRIPTORS = True
-_helper_free = threading.Lock()
-_helper: Optional[ThreadPoolExecutor] = None
+_DESCRIPTOR_HELPER = HelperThread("sarcoreg-descriptor")
 
 
 def describe_both(describe: Callable[[np.ndarray], np.ndarray], template: np.ndarray,
                   reference: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """``(describe(template), describe(reference))``, the first on the helper thread when it is free."""
-    global _helper
-    if not (PARALLEL_DESCRIPTORS and _helper_free.acquire(blocking=False)):
+    pending = _DESCRIPTOR_HELPER.try_submit(describe, template)
+    if pending is None:
         return describe(template), describe(reference)
-    try:
-        if _helper is None:
-            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sarcoreg-descriptor")
-        pending = _helper.submit(describe, template)
-        d_r = describe(reference)
-        return pending.result(), d_r
-    finally:
-        _helper_free.release()
+    d_r = describe(reference)
+    return pending.result(), d_r
 
 
 class DescriptorMatcher:
