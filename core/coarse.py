@@ -87,8 +87,51 @@ def _best_square(valid_opt: np.ndarray, valid_sar: np.ndarray, size: int, margin
     return best_rc
 
 
+@dataclass(frozen=True)
+class Gaps:
+    """Where the optical scene has no data for sure, from the coarse pass's optical image, so
+    that the window pass need not read a template to learn that it is empty.
+
+    A coarse pixel is nodata only when no source pixel under it holds data (the coarse image
+    averages the valid ones), so every working pixel inside it is nodata too. ``covers``
+    answers for a working-grid box: true only when every coarse pixel the box touches, and a
+    ring of one more around them (for the warper's sub-pixel approximations), is nodata; the
+    box is then all nodata on the working grid.
+    """
+
+    packed: bytes         # the coarse nodata mask, np.packbits of its rows
+    shape: Tuple[int, int]
+    factor: int           # working pixels per coarse pixel
+
+    @staticmethod
+    def from_image(coarse_optical: np.ndarray, factor: int) -> "Gaps":
+        mask = ~np.isfinite(coarse_optical)
+        return Gaps(np.packbits(mask, axis=None).tobytes(), mask.shape, int(factor))
+
+    def mask(self) -> np.ndarray:
+        h, w = self.shape
+        bits = np.unpackbits(np.frombuffer(self.packed, dtype=np.uint8), count=h * w)
+        return bits.reshape(h, w).astype(bool)
+
+    def covers(self, row0: int, col0: int, rows: int, cols: int) -> bool:
+        """True when the working-grid box is nodata for sure (see the class doc)."""
+        f, (h, w) = self.factor, self.shape
+        r0, c0 = row0 // f, col0 // f
+        r1, c1 = -(-(row0 + rows) // f), -(-(col0 + cols) // f)
+        if row0 < 0 or col0 < 0 or r1 > h or c1 > w:     # beyond the coarse image: not known
+            return False
+        return bool(self.mask()[max(r0 - 1, 0):r1 + 1, max(c0 - 1, 0):c1 + 1].all())
+
+
 def estimate(optical, sar, grid: WorkingGrid, search_radius_px: int, matcher) -> CoarseOffset:
-    """Estimate the gross SAR offset; ``optical``/``sar`` are ``SceneSource`` on ``grid``.
+    """Estimate the gross SAR offset; ``optical``/``sar`` are ``SceneSource`` on ``grid``
+    (``run`` also returns the optical scene's gaps)."""
+    return run(optical, sar, grid, search_radius_px, matcher)[0]
+
+
+def run(optical, sar, grid: WorkingGrid, search_radius_px: int, matcher) -> Tuple[CoarseOffset, "Gaps | None"]:
+    """The coarse pass: the gross SAR offset and the optical scene's ``Gaps`` (``None`` when
+    the overlap is too small for the pass).
 
     The template is a square half the size of the coarse overlap, placed where both images
     have the most valid pixels (scenes with gaps), and searched a quarter of the overlap
@@ -99,14 +142,15 @@ def estimate(optical, sar, grid: WorkingGrid, search_radius_px: int, matcher) ->
     size = min(h, w) // 2
     margin = min(h, w) // 4
     if size < 16 or margin < 2:
-        return CoarseOffset(factor=factor, note="overlap too small for a coarse pass")
+        return CoarseOffset(factor=factor, note="overlap too small for a coarse pass"), None
     opt, ref = read_whole((replace(optical, grid=cgrid), replace(sar, grid=cgrid)))
+    gaps = Gaps.from_image(opt, factor)
     r, c = _best_square(np.isfinite(opt), np.isfinite(ref), size, margin)
     template = opt[r:r + size, c:c + size]
     search = ref[r - margin:r + size + margin, c - margin:c + size + margin]
     m = matcher.match(template, search)
     if not m.ok:
-        return CoarseOffset(factor=factor, note=f"coarse match failed: {m.status}")
+        return CoarseOffset(factor=factor, note=f"coarse match failed: {m.status}"), gaps
     dy = int(round((m.row - margin) * factor))
     dx = int(round((m.col - margin) * factor))
     big = math.hypot(dy, dx) > search_radius_px / 2
@@ -115,4 +159,4 @@ def estimate(optical, sar, grid: WorkingGrid, search_radius_px: int, matcher) ->
             "not applied: smaller than half the search radius" if not big else
             f"not applied: confidence {m.confidence:.2f} < {MIN_CONFIDENCE}")
     # rounded: the last digits depend on the BLAS thread count, the report must not
-    return CoarseOffset(dy, dx, factor, round(float(m.confidence), 4), big and sure, note)
+    return CoarseOffset(dy, dx, factor, round(float(m.confidence), 4), big and sure, note), gaps

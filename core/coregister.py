@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -20,7 +20,7 @@ import numpy as np
 from . import coarse as coarse_pass
 from . import outputs as out
 from .checkpoints import format_rmse, tiepoint_check_points
-from .coarse import CoarseOffset
+from .coarse import CoarseOffset, Gaps
 from .config import CoregConfig
 from .errors import InputError
 from .feedback import Feedback, NullFeedback, check_cancel
@@ -44,7 +44,7 @@ PathLike = Union[str, os.PathLike]
 class WindowPixels(NamedTuple):
     """One window's pixels on the working grid (``Scene.read_pair``)."""
 
-    template: np.ndarray
+    template: Optional[np.ndarray]    # None when the coarse pass knew it to be empty
     reference: Optional[np.ndarray]   # None when the template alone already rules the window out
     nodata_optical: float
     nodata_sar: float
@@ -63,6 +63,7 @@ class Scene:
     sar_info: RasterInfo
     facts: dict
     coarse: CoarseOffset = CoarseOffset()
+    gaps: Optional[Gaps] = field(default=None, compare=False, repr=False)   # the coarse pass's nodata
 
     @property
     def sar_offset_px(self) -> Tuple[int, int]:
@@ -86,9 +87,14 @@ class Scene:
         With ``read_skipped`` false (the matching loop), a template over the nodata limit is never
         matched, so its SAR window is not read (``reference`` None, its nodata share NaN, null in
         the report): on mosaics with gaps most windows are skipped, and reading their SAR was a
-        third of a run's reading time.
+        third of a run's reading time. Nor is a template read where the coarse pass's
+        ``gaps`` show it all nodata (``template`` None, its nodata share 1).
         """
         tr, tc = window.template_origin
+        if not read_skipped and self.gaps is not None and self.gaps.covers(tr, tc, window.template_px,
+                                                                          window.template_px):
+            # the coarse pass saw only nodata there: the template would be all nodata
+            return WindowPixels(None, None, 1.0, float("nan"), "nodata_optical")
         with stage("reading"):
             template = self.optical.read(tr, tc, window.template_px, window.template_px)
         f_opt = nodata_fraction(template)
@@ -180,8 +186,9 @@ def with_coarse_offset(scene: Scene, config: CoregConfig) -> Scene:
     # whole scenes may have large gaps (mosaics, swaths): accept 15 % data, nodata is masked
     matcher = get_matcher(COARSE_MATCHER, min_valid=0.15)
     with stage("coarse"):
-        est = coarse_pass.estimate(scene.optical, scene.sar, scene.grid, config.search_radius_px, matcher)
+        est, gaps = coarse_pass.run(scene.optical, scene.sar, scene.grid, config.search_radius_px, matcher)
     log.info("coarse pass: offset (%d, %d) px, confidence %.2f, %s", est.dy_px, est.dx_px, est.confidence, est.note)
+    scene = replace(scene, gaps=gaps)
     if not est.applied:
         return replace(scene, coarse=est)
     return _displaced(scene, est)

@@ -16,7 +16,8 @@ fusion, every raster read through a warped VRT (``raster.WARP_ALIGNED``), and th
 DCDM graph. ``--baseline serial``: "previous" is the current engine with a window's
 pieces of work done one after the other (``matchers.common.HELPER_THREADS`` off: no helper
 thread for the template's descriptor or DCDM's classical part), to see what the helper threads
-do to a whole scene. "current" is the engine as it is.
+do to a whole scene. ``--baseline gaps``: "previous" is the current engine reading every
+template, also where the coarse pass's ``Gaps`` show it empty. "current" is the engine as it is.
 
 ``--srcwin XOFF YOFF XSIZE YSIZE`` first cuts both scenes to that pixel window of the optical
 scene's grid with ``gdal_translate`` into a temporary folder (the SAR by the same map extent),
@@ -83,6 +84,19 @@ def without_helpers():
         common.HELPER_THREADS = saved
 
 
+@contextlib.contextmanager
+def reading_every_template():
+    """The current engine without the coarse pass's gap mask: every template is read."""
+    from sarcoreg.core import coarse
+
+    saved = coarse.Gaps.covers
+    coarse.Gaps.covers = lambda self, *box: False
+    try:
+        yield
+    finally:
+        coarse.Gaps.covers = saved
+
+
 def crop(optical: str, sar: str, srcwin, out_dir: Path):
     """Both scenes cut to ``srcwin`` of the optical grid (the SAR by the same map extent)."""
     from osgeo import gdal
@@ -115,6 +129,8 @@ def run_once(optical: str, sar: str, out: Path, args, previous: bool) -> dict:
     t0 = time.perf_counter()
     if args.baseline == "serial":
         context = without_helpers() if previous else contextlib.nullcontext()
+    elif args.baseline == "gaps":
+        context = reading_every_template() if previous else contextlib.nullcontext()
     else:
         context = previous_settings() if previous else contextlib.nullcontext()
     with context:
@@ -153,9 +169,9 @@ def main(argv=None) -> int:
     p.add_argument("--spacing", type=int, default=None)
     p.add_argument("--workers", type=int, default=0, help="window threads (default: cores, at most 4)")
     p.add_argument("--repeats", type=int, default=1, help="runs of each setting (default 1)")
-    p.add_argument("--baseline", choices=("kernels", "serial"), default="kernels",
-                   help="what 'previous' is: the kernels before issue 13 (default), or the current engine "
-                        "without helper threads")
+    p.add_argument("--baseline", choices=("kernels", "serial", "gaps"), default="kernels",
+                   help="what 'previous' is: the kernels before issue 13 (default), the current engine "
+                        "without helper threads, or reading every template (no gap mask)")
     p.add_argument("--srcwin", type=int, nargs=4, default=None, metavar=("XOFF", "YOFF", "XSIZE", "YSIZE"),
                    help="benchmark this pixel window of the optical scene (cut with gdal_translate)")
     args = p.parse_args(argv)

@@ -229,6 +229,42 @@ def test_coarse_images_read_at_once_are_the_ones_read_one_after_the_other(tmp_pa
         assert np.isfinite(want).any()
 
 
+def test_templates_the_coarse_pass_saw_empty_are_not_read(tmp_path, monkeypatch):
+    """A scene whose left part is fill: the windows there are skipped without reading their
+    template, and the run is the same as one that reads every template."""
+    from sarcoreg.core import coarse
+    from sarcoreg.core.raster import SceneSource
+
+    grey, gt, wkt = _grey_demo()
+    opt_arr = grey.astype(np.uint8)
+    opt_arr[:, :430] = 0                      # fill: every band 0
+    moved = fourier_shift(grey, 2.3, -1.6).astype(np.float32) - 300.0
+    opt = write_tif(tmp_path / "opt.tif", [opt_arr], gt, wkt)
+    sar = write_tif(tmp_path / "sar.tif", [moved], gt, wkt)
+    cfg = CoregConfig(matcher="zncc", sar_kind="db", window_px=256, template_px=192, spacing_px=96)
+    reads = []
+    plain_read = SceneSource.read
+
+    def counted(self, row0, col0, rows, cols):
+        reads.append((self.role, rows))
+        return plain_read(self, row0, col0, rows, cols)
+
+    monkeypatch.setattr(SceneSource, "read", counted)
+    gaps = coregister(opt, sar, tmp_path / "gaps", cfg)
+    templates_read = sum(1 for role, rows in reads if role == "optical" and rows == 192)
+    reads.clear()
+    monkeypatch.setattr(coarse.Gaps, "covers", lambda self, *box: False)
+    every = coregister(opt, sar, tmp_path / "every", cfg)
+    templates_every = sum(1 for role, rows in reads if role == "optical" and rows == 192)
+
+    n = len(gaps.report["skipped_windows"])
+    assert n >= 4 and templates_read <= templates_every - 4, (n, templates_read, templates_every)
+    assert json.dumps(gaps.report["skipped_windows"]) == json.dumps(every.report["skipped_windows"])   # NaN too
+    assert all(w["reason"] == "nodata_optical" for w in gaps.report["skipped_windows"])
+    assert [(t.win_row, t.win_col, t.dx_px, t.dy_px, t.outlier) for t in gaps.tiepoints] == \
+        [(t.win_row, t.win_col, t.dx_px, t.dy_px, t.outlier) for t in every.tiepoints]
+
+
 @pytest.mark.shared_data
 def test_cli_shows_each_gdal_warning_once(shared_data, tmp_path):
     """The UAVSAR pair's GeoTIFF CRS keys make GDAL warn for every dataset opened (one per
