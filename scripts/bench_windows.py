@@ -70,11 +70,10 @@ def main(argv=None) -> int:
             with without_helpers():
                 return m.match(s.template, s.reference)
         if dcdm and previous:
+            # each matcher builds its classical part once, on its first call: the previous
+            # one inside these settings (the plain kernels), the current one outside them
             with previous_settings():
-                m._cfog = None
                 return m.match(s.template, s.reference)
-        if dcdm:
-            m._cfog = None
         return m.match(s.template, s.reference)
 
     run(old, samples[0], True)
