@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from typing import Tuple
 
 import numpy as np
@@ -109,9 +110,8 @@ class Gaps:
         return Gaps(np.packbits(mask, axis=None).tobytes(), mask.shape, int(factor))
 
     def mask(self) -> np.ndarray:
-        h, w = self.shape
-        bits = np.unpackbits(np.frombuffer(self.packed, dtype=np.uint8), count=h * w)
-        return bits.reshape(h, w).astype(bool)
+        """The coarse nodata mask (read-only; unpacked once per process, not once per window)."""
+        return _unpacked(self.packed, self.shape)
 
     def covers(self, row0: int, col0: int, rows: int, cols: int) -> bool:
         """True when the working-grid box is nodata for sure (see the class doc)."""
@@ -123,15 +123,17 @@ class Gaps:
         return bool(self.mask()[max(r0 - 1, 0):r1 + 1, max(c0 - 1, 0):c1 + 1].all())
 
 
-def estimate(optical, sar, grid: WorkingGrid, search_radius_px: int, matcher) -> CoarseOffset:
-    """Estimate the gross SAR offset; ``optical``/``sar`` are ``SceneSource`` on ``grid``
-    (``run`` also returns the optical scene's gaps)."""
-    return run(optical, sar, grid, search_radius_px, matcher)[0]
+@lru_cache(maxsize=4)
+def _unpacked(packed: bytes, shape: Tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    mask = np.unpackbits(np.frombuffer(packed, dtype=np.uint8), count=h * w).reshape(h, w).astype(bool)
+    mask.setflags(write=False)
+    return mask
 
 
 def run(optical, sar, grid: WorkingGrid, search_radius_px: int, matcher) -> Tuple[CoarseOffset, "Gaps | None"]:
     """The coarse pass: the gross SAR offset and the optical scene's ``Gaps`` (``None`` when
-    the overlap is too small for the pass).
+    the overlap is too small for the pass); ``optical``/``sar`` are ``SceneSource`` on ``grid``.
 
     The template is a square half the size of the coarse overlap, placed where both images
     have the most valid pixels (scenes with gaps), and searched a quarter of the overlap

@@ -97,6 +97,10 @@ def reading_every_template():
         coarse.Gaps.covers = saved
 
 
+# what "previous" is (``--baseline``): each a context in which the engine runs as it did
+BASELINES = {"kernels": previous_settings, "serial": without_helpers, "gaps": reading_every_template}
+
+
 def crop(optical: str, sar: str, srcwin, out_dir: Path):
     """Both scenes cut to ``srcwin`` of the optical grid (the SAR by the same map extent)."""
     from osgeo import gdal
@@ -127,13 +131,7 @@ def run_once(optical: str, sar: str, out: Path, args, previous: bool) -> dict:
 
         matcher = DcdmMatcher(provider="cpu", precision="fp32" if previous else "auto")
     t0 = time.perf_counter()
-    if args.baseline == "serial":
-        context = without_helpers() if previous else contextlib.nullcontext()
-    elif args.baseline == "gaps":
-        context = reading_every_template() if previous else contextlib.nullcontext()
-    else:
-        context = previous_settings() if previous else contextlib.nullcontext()
-    with context:
+    with BASELINES[args.baseline]() if previous else contextlib.nullcontext():
         if matcher is None:
             from sarcoreg.core.coregister import make_matcher
             matcher = make_matcher(config)
@@ -169,7 +167,7 @@ def main(argv=None) -> int:
     p.add_argument("--spacing", type=int, default=None)
     p.add_argument("--workers", type=int, default=0, help="window threads (default: cores, at most 4)")
     p.add_argument("--repeats", type=int, default=1, help="runs of each setting (default 1)")
-    p.add_argument("--baseline", choices=("kernels", "serial", "gaps"), default="kernels",
+    p.add_argument("--baseline", choices=sorted(BASELINES), default="kernels",
                    help="what 'previous' is: the kernels before issue 13 (default), the current engine "
                         "without helper threads, or reading every template (no gap mask)")
     p.add_argument("--srcwin", type=int, nargs=4, default=None, metavar=("XOFF", "YOFF", "XSIZE", "YSIZE"),

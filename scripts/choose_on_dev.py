@@ -77,6 +77,29 @@ def translation_surfaces(samples, R, T):
     return tr_out, att_out, float(np.median(secs))
 
 
+def protocol_samples(data, R, T, n_per_source, seed, role):
+    """``(groups, samples)`` of ``core.sources.source_samples`` at ``R / T``, the sources'
+    sizes printed to stderr."""
+    groups = source_samples(data, R, T, n_per_source, seed, role)
+    print(f"{R}/{T}: " + ", ".join(f"{g.source} {len(g.samples)} (truth check removed {g.n_removed})"
+                                    for g in groups), file=sys.stderr, flush=True)
+    return groups, [s for g in groups for s in g.samples]
+
+
+def matcher_surfaces(m, samples, R, T):
+    """``(surfaces, median seconds)``: ``m``'s similarity surface of every sample (NaN and
+    failed matches as -1, so that they never win)."""
+    n = R - T + 1
+    out, t = [], []
+    for s in samples:
+        start = time.perf_counter()
+        res = m.match(s.template, s.reference)
+        t.append(time.perf_counter() - start)
+        sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
+        out.append(np.nan_to_num(sim.astype(np.float32), nan=-1.0))
+    return out, float(np.median(t))
+
+
 def sample_score(s) -> float:
     """CMR(1) + CMR(3) + CMR(5) − RMSE(all) / 10 of one ``score`` row (gross errors count)."""
     return s.cmr1 + s.cmr3 + s.cmr5 - s.rmse_all / 10.0
@@ -158,10 +181,7 @@ def main(argv=None) -> int:
     settings = ((256, 192), (512, 384))
     data = {}
     for R, T in settings:
-        groups = source_samples(a.data, R, T, a.samples, a.seed, a.role)
-        samples = [s for g in groups for s in g.samples]
-        print(f"{R}/{T}: " + ", ".join(f"{g.source} {len(g.samples)} (truth check removed {g.n_removed})"
-                                        for g in groups), file=sys.stderr)
+        groups, samples = protocol_samples(a.data, R, T, a.samples, a.seed, a.role)
         surf, secs = {}, {}
         wanted = a.classical.split(",") if a.classical else list(CLASSICAL)
         cands = {k: v for k, v in CLASSICAL.items() if k in wanted}
@@ -170,16 +190,7 @@ def main(argv=None) -> int:
             surf["translation (dcdm, no fusion)"], surf["attention prior"] = tr_surf, att_surf
             secs["translation (dcdm, no fusion)"] = secs["attention prior"] = t_sec
         for label, (name, opts) in cands.items():
-            m = get_matcher(name, **opts)
-            out, t = [], []
-            for s in samples:
-                start = time.perf_counter()
-                res = m.match(s.template, s.reference)
-                t.append(time.perf_counter() - start)
-                n = R - T + 1
-                sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
-                out.append(np.nan_to_num(sim.astype(np.float32), nan=-1.0))
-            surf[label], secs[label] = out, float(np.median(t))
+            surf[label], secs[label] = matcher_surfaces(get_matcher(name, **opts), samples, R, T)
             print(f"  {label}: {secs[label]:.3f} s / sample", file=sys.stderr)
         data[(R, T)] = (groups, samples, surf, secs)
 
@@ -202,7 +213,7 @@ def main(argv=None) -> int:
                            "scores": {lab: round(v, 4) for v, lab, _ in ranked}}
     print(f"\nchosen classical: {best_classical}")
     if a.no_dcdm:
-        _write(a.out, choice)
+        write_json(a.out, choice)
         return 0
 
     print("\n## Translation alone and fusion with the chosen classical part (dev)\n")
@@ -242,11 +253,11 @@ def main(argv=None) -> int:
     # the candidate's score, comparable between checkpoints on the same dev samples
     choice["selection_score"] = round(float(np.mean([v["selection_score"] for v in fusion.values()])), 4)
     print("\nchosen fusion:", json.dumps(fusion))
-    _write(a.out, choice)
+    write_json(a.out, choice)
     return 0
 
 
-def _write(path, obj):
+def write_json(path, obj):
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(p) as fh:

@@ -17,22 +17,16 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import os
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from choose_on_dev import score_surfaces, selection_score  # noqa: E402
+from choose_on_dev import matcher_surfaces, protocol_samples, score_surfaces, selection_score, write_json  # noqa: E402
 
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
-from sarcoreg.core.sources import source_samples  # noqa: E402
-from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 GRIDS = {
     "mind": "presmooth_px=0.5,1.5;sigma_px=0.7,1.5,2.0;distance_px=2;neighbours=4;post_sigma_px=1.0;var_floor=0.01,0.1",
@@ -75,25 +69,15 @@ def main(argv=None) -> int:
     settings = ((256, 192), (512, 384))
     data = {}
     for R, T in settings:
-        groups = source_samples(a.data, R, T, a.samples, a.seed, "dev")
-        data[(R, T)] = [s for g in groups for s in g.samples]
-        print(f"{R}/{T}: " + ", ".join(f"{g.source} {len(g.samples)} (truth check removed {g.n_removed})"
-                                        for g in groups), file=sys.stderr, flush=True)
+        data[(R, T)] = protocol_samples(a.data, R, T, a.samples, a.seed, "dev")[1]
     rows = []
     for label, opts in candidates(a.grid or GRIDS[a.matcher], a.also):
         m = get_matcher(a.matcher, **opts)
         scores, secs = [], []
         for R, T in settings:
-            n = R - T + 1
-            surfaces, t = [], []
-            for s in data[(R, T)]:
-                start = time.perf_counter()
-                res = m.match(s.template, s.reference)
-                t.append(time.perf_counter() - start)
-                sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
-                surfaces.append(np.nan_to_num(sim.astype(np.float32), nan=-1.0))
+            surfaces, sec = matcher_surfaces(m, data[(R, T)], R, T)
             scores.append(score_surfaces(label, R, T, data[(R, T)], surfaces)[0])
-            secs.append(float(np.median(t)))
+            secs.append(sec)
         rows.append({"label": label, "options": opts, "selection_score": round(selection_score(scores), 4),
                      "seconds": [round(x, 4) for x in secs],
                      "scores": {f"{R}/{T}": {"cmr1": round(s.cmr1, 4), "cmr3": round(s.cmr3, 4), "cmr5": round(s.cmr5, 4),
@@ -111,11 +95,9 @@ def main(argv=None) -> int:
     replace = best["label"] != "default" and best["selection_score"] >= default + a.margin
     print(f"\nbest: {best['label']} ({best['selection_score']:.4f}) against the default's {default:.4f}: "
           + (f"beats it by the margin {a.margin}" if replace else f"not by the margin {a.margin}: the default stays"))
-    out = Path(a.out or f"build/tune_{a.matcher}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(out, "w") as f:
-        json.dump({"matcher": a.matcher, "samples_per_source": a.samples, "seed": a.seed, "margin": a.margin,
-                   "default_score": default, "replace": replace, "rows": rows}, f, indent=1)
+    write_json(a.out or f"build/tune_{a.matcher}.json",
+               {"matcher": a.matcher, "samples_per_source": a.samples, "seed": a.seed, "margin": a.margin,
+                "default_score": default, "replace": replace, "rows": rows})
     return 0
 
 

@@ -177,7 +177,7 @@ class DcdmMatcher:
         self._abar = alphas_cumprod(s)
         self._steps = ddim_timesteps(s)
         self._embs = timestep_embedding(self._steps, self.contract.time_dim)
-        self._classical = None
+        self._classical = None                 # built on first use (the benchmarks swap kernels before it)
         self._classical_lock = threading.Lock()
         log.info("DCDM %s (%s layout) on %s%s", self.model_version, self.layout, self.provider,
                  f" ({self.provider_note})" if self.provider_note else "")
@@ -297,9 +297,13 @@ class DcdmMatcher:
     def _classical_soon(self, t: np.ndarray, r: np.ndarray):
         """The classical part's match of one pair started on the helper thread, when the
         fusion or the guard needs it and the helper is free; else ``None``."""
-        if not (self.fuse_weight(t.shape[0]) > 0 or self.guard_px > 0):
+        if not self._needs_classical(t.shape[0]):
             return None
         return _CLASSICAL_HELPER.try_submit(self._classical_match, t, r)
+
+    def _needs_classical(self, template_px: int) -> bool:
+        """Whether the fusion or the guard uses the classical part's match."""
+        return self.fuse_weight(template_px) > 0 or self.guard_px > 0
 
     def _finish(self, t: np.ndarray, r: np.ndarray, r_prepared: np.ndarray, tr: Translation,
                 start: float, classical: Optional[Match] = None) -> Match:
@@ -312,7 +316,7 @@ class DcdmMatcher:
         n_out = r.shape[0] - t.shape[0] + 1
         surface = zncc_surface(translated, ref_prepared)[:n_out, :n_out]
         w = self.fuse_weight(t.shape[0])
-        if classical is None and (w > 0 or self.guard_px > 0):
+        if classical is None and self._needs_classical(t.shape[0]):
             classical = self._classical_match(t, r)
         if w > 0:
             surface = (1 - w) * surface + w * self._classical_surface(classical, t, r)

@@ -73,17 +73,14 @@ class HelperThread:
     def __init__(self, name: str):
         self.name = name
         self._free = threading.Lock()     # held from a job's submission until it is done
-        self._start = threading.Lock()
-        self._pool: Optional[ThreadPoolExecutor] = None
+        # starts its thread on the first job, not here
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
     def try_submit(self, fn: Callable, *args) -> Optional[Future]:
         """``fn(*args)`` on the helper thread, or ``None`` when it is busy (or ``HELPER_THREADS`` is off)."""
         if not (HELPER_THREADS and self._free.acquire(blocking=False)):
             return None
         try:
-            with self._start:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
             future = self._pool.submit(fn, *args)
         except BaseException:
             self._free.release()
