@@ -81,3 +81,34 @@ def test_speckle_is_multiplicative_with_unit_mean():
     linear = 10 ** (out / 10.0) / 10 ** (-1.0)
     assert abs(float(linear.mean()) - 1) < 0.02
     assert abs(float(linear.var()) - 1 / 4.0) < 0.02
+
+
+def test_warp_moves_the_centre_by_a_fraction_of_a_pixel():
+    from sarcoreg.models.dcdm.data import _warp
+
+    y, x = np.mgrid[0:40, 0:40].astype(np.float64)
+    ramp = 2 * y + 3 * x                     # bilinear interpolation is exact on a plane
+    out = _warp(ramp, 0.0, 1.0, 20, shift=(0.3, -0.4))
+    i, j = np.mgrid[0:20, 0:20]
+    np.testing.assert_allclose(out, 2 * (i + 10 + 0.3) + 3 * (j + 10 - 0.4), atol=1e-4)
+
+
+@pytest.mark.shared_data
+def test_sar_target_sits_at_the_sub_pixel_truth(shared_data):
+    """The SAR target is the reference read at the (fractional) truth, not at its rounding."""
+    from scipy.ndimage import map_coordinates
+
+    pairs = [p for p in find_pairs(str(shared_data), "train")
+             if abs(p.residual_dx_px - round(p.residual_dx_px)) > 0.2][:1]
+    assert pairs, "no s1s2_la training pair with a fractional residual"
+    bank = PairBank(pairs, seed=5)
+    for _ in range(3):
+        tm, rf, st, tr, tc = bank.sample(160, 96, augment=False)
+        assert tc != int(tc)
+        i, j = np.mgrid[0:96, 0:96].astype(np.float64)
+        exact = map_coordinates(rf, [i + tr, j + tc], order=1)
+        rounded = rf[int(round(tr)):int(round(tr)) + 96, int(round(tc)):int(round(tc)) + 96]
+        c_exact = np.corrcoef(exact.ravel(), st.ravel())[0, 1]
+        assert c_exact > 0.995
+        c_rounded = np.corrcoef(rounded.ravel(), st.ravel())[0, 1]
+        assert c_exact > c_rounded + 0.01, (c_exact, c_rounded)

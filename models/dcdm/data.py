@@ -105,13 +105,15 @@ def add_speckle_db(sar_db: np.ndarray, looks: float, rng: np.random.Generator) -
     return (sar_db + 10.0 * np.log10(speckle)).astype(np.float32)
 
 
-def _warp(img: np.ndarray, angle_rad: float, scale: float, out_px: int) -> np.ndarray:
-    """Centre ``out_px`` crop of ``img`` rotated by ``angle_rad`` and scaled about its centre."""
+def _warp(img: np.ndarray, angle_rad: float, scale: float, out_px: int,
+          shift: Tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Centre ``out_px`` crop of ``img`` rotated by ``angle_rad`` and scaled about its centre,
+    the centre moved by ``shift`` (rows, cols) input pixels (bilinear)."""
     from scipy.ndimage import affine_transform
 
     c, s = np.cos(angle_rad), np.sin(angle_rad)
     mat = np.array([[c, -s], [s, c]]) / scale                 # output (row, col) → input
-    centre_in = (np.array(img.shape, float) - 1) / 2.0
+    centre_in = (np.array(img.shape, float) - 1) / 2.0 + np.asarray(shift, float)
     centre_out = (out_px - 1) / 2.0
     offset = centre_in - mat @ np.array([centre_out, centre_out])
     return affine_transform(img, mat, offset=offset, output_shape=(out_px, out_px), order=1,
@@ -158,8 +160,8 @@ class PairBank:
         """One training sample: ``(template, reference, sar_template, true_row, true_col)``.
 
         ``template`` (T, T) optical and ``reference`` (R, R) SAR, both ``prepare``d;
-        ``sar_template`` (T, T) is the SAR under the template at its true place (rounded to
-        the pixel), warped like the template; the truth is the template's top-left in the
+        ``sar_template`` (T, T) is the SAR under the template at its true place (sub-pixel,
+        bilinear), warped like the template; the truth is the template's top-left in the
         reference, in reference pixels (sub-pixel, after the residual correction).
         """
         R, T = int(window_px), int(template_px)
@@ -197,8 +199,13 @@ class PairBank:
             scale = 1.0 + rng.uniform(-aug.scale_frac, aug.scale_frac)
         else:
             angle, scale = 0.0, 1.0
+        # the SAR under the template at its exact place: the residual's fraction of a pixel
+        # (up to ±0.5 px, a different one per pair) is interpolated, not rounded away; rounded,
+        # it made every target a little off in its own direction and the translation blurred
+        frac = (pair.residual_dy_px - iy, pair.residual_dx_px - ix)
+        exact = augment or frac != (0.0, 0.0)
         tmpl = _warp(opt_big, angle, scale, T) if augment else opt_big[margin:-margin, margin:-margin]
-        sar_t = _warp(sar_big, angle, scale, T) if augment else sar_big[margin:-margin, margin:-margin]
+        sar_t = _warp(sar_big, angle, scale, T, frac) if exact else sar_big[margin:-margin, margin:-margin]
         ref = np.array(ref, dtype=np.float32)
         if augment:
             lo, hi = np.nanpercentile(tmpl, [1, 99])
