@@ -10,7 +10,11 @@ Every candidate's similarity surface is computed once per sample, then:
 1. classical candidates (CFOG ``square`` / 9-orientation ``abs`` with several smoothings and
    normalisations, MIND) are ranked by the *selection score*: the mean over both settings of
    CMR(1) + CMR(3) + CMR(5) − RMSE(all) / 10 (gross errors count), speed printed beside it;
-2. the translation's ZNCC surface (the model alone, no fusion) is scored;
+2. the model's own sub-pixel displacement of its translation is measured without truth
+   (``structural_shift``: each pair is also translated flipped upside down and left to
+   right; a displacement built into the model moves those peaks the other way), and the
+   translation is moved back by it before it is matched (``--shift``); the translation's
+   ZNCC surface (the model alone, no fusion) is scored with and without that move;
 3. fusion ``(1 − w) · translation + w · classical`` with the chosen classical part, for w in
    0 … 1, each with and without the *guard* (where the fused peak lies more than
    ``--guard-px`` from the classical peak, take the classical answer and halve the
@@ -56,25 +60,62 @@ WEIGHTS = np.round(np.linspace(0, 1, 11), 2)
 ATTENTION = (0.0, 0.1, 0.2, 0.4, 0.8)
 
 
-def translation_surfaces(samples, R, T):
-    """Per sample, from one model call: the translation's ZNCC surface (no fusion, no guard)
-    and the calibrated attention's displacement prior on the pixel offsets."""
+FLIPS = {"rows": lambda a: a[::-1, :], "cols": lambda a: a[:, ::-1]}
+
+
+def translations(samples, R, T, flips=True):
+    """Per sample, one model call each: ``(translation, attention prior, seconds)`` and, with
+    ``flips``, the translation-alone peak of the pair as it is and of the pair flipped upside
+    down and left to right (``{"id"|"rows"|"cols": (row, col)}``, in the pair's own frame)."""
     from sarcoreg.core.dcdm.contract import prepare
     from sarcoreg.core.dcdm.matcher import displacement_prior
 
-    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, attention_prior=0.0)
+    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, attention_prior=0.0, translation_shift_px=(0.0, 0.0))
     n = R - T + 1
-    tr_out, att_out, secs = [], [], []
+    out, secs = [], []
     for s in samples:
         start = time.perf_counter()
         tr = m.translate(s.template, s.reference)
         res = m._finish(s.template, s.reference, prepare(s.reference), tr, start)
         secs.append(time.perf_counter() - start)
-        sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
-        tr_out.append(np.nan_to_num(sim.astype(np.float32), nan=-1.0))
-        att_out.append(displacement_prior(tr, n))
+        peaks = {"id": (res.row, res.col)}
+        for axis, f in FLIPS.items() if flips else ():
+            t, r = np.ascontiguousarray(f(s.template)), np.ascontiguousarray(f(s.reference))
+            mf = m._finish(t, r, prepare(r), m.translate(t, r), start)
+            # back to the pair's frame: a flip maps offset k to n - 1 - k on its axis
+            peaks[axis] = (n - 1 - mf.row, mf.col) if axis == "rows" else (mf.row, n - 1 - mf.col)
+        out.append((tr, displacement_prior(tr, n), peaks))
     print(f"  translation and attention: {np.median(secs):.3f} s / sample", file=sys.stderr)
-    return tr_out, att_out, float(np.median(secs))
+    return out, float(np.median(secs))
+
+
+def structural_shift(per_setting):
+    """The model's own sub-pixel displacement of its translation, measured without truth: a
+    displacement built into the model moves the peak of a flipped pair the other way along
+    the flipped axis, so half the difference between the peaks as-is and flipped is that
+    displacement (samples whose two peaks are more than 3 px apart are left out). Median
+    over every sample of every setting; ``(rows, cols)``."""
+    out = []
+    for k, axis in enumerate(("rows", "cols")):
+        d = [(p["id"][k] - p[axis][k]) / 2 for items in per_setting for _, _, p in items
+             if np.isfinite(p["id"][k]) and np.isfinite(p[axis][k]) and abs(p["id"][k] - p[axis][k]) <= 3]
+        out.append(round(float(np.median(d)), 3) if d else 0.0)
+    return tuple(out)
+
+
+def translation_surfaces(items, samples, R, T, shift):
+    """The translation's ZNCC surface (no fusion, no guard) of every sample, the translation
+    moved by ``shift`` (rows, cols) px first."""
+    from sarcoreg.core.dcdm.contract import prepare
+
+    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, attention_prior=0.0, translation_shift_px=shift)
+    n = R - T + 1
+    out = []
+    for s, (tr, _, _) in zip(samples, items):
+        res = m._finish(s.template, s.reference, prepare(s.reference), tr, time.perf_counter())
+        sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
+        out.append(np.nan_to_num(sim.astype(np.float32), nan=-1.0))
+    return out
 
 
 def protocol_samples(data, R, T, n_per_source, seed, role):
@@ -177,18 +218,37 @@ def main(argv=None) -> int:
                     help="also score the mean of two classical candidates' surfaces, (1 - w) a + w b, for w in 0.3 … 0.7")
     ap.add_argument("--attention", action="store_true",
                     help="also try adding the calibrated attention's displacement prior to the fused surface")
+    ap.add_argument("--shift", default="measure",
+                    help="the translation's own displacement to undo: 'measure' (flipped pairs, no truth; "
+                         "default), or ROWS,COLS px (0,0: none)")
     a = ap.parse_args(argv)
     settings = ((256, 192), (512, 384))
-    data = {}
+    data, items = {}, {}
+    measure = a.shift == "measure"
+    shift = (0.0, 0.0) if measure else tuple(float(v) for v in a.shift.split(","))
     for R, T in settings:
         groups, samples = protocol_samples(a.data, R, T, a.samples, a.seed, a.role)
         surf, secs = {}, {}
+        if not a.no_dcdm:
+            items[(R, T)], t_sec = translations(samples, R, T, flips=measure)
+            surf["attention prior"] = [att for _, att, _ in items[(R, T)]]
+            secs["translation (dcdm, no fusion)"] = secs["attention prior"] = t_sec
+        data[(R, T)] = (groups, samples, surf, secs)
+    if not a.no_dcdm:
+        if measure:
+            shift = structural_shift(items.values())
+            print(f"  the translation's own displacement (flipped pairs): rows {shift[0]:+.3f}, "
+                  f"cols {shift[1]:+.3f} px", file=sys.stderr)
+        for (R, T), its in items.items():
+            _, samples, surf, secs = data[(R, T)]
+            surf["translation (dcdm, no fusion)"] = translation_surfaces(its, samples, R, T, shift)
+            if shift != (0.0, 0.0):
+                surf["translation, not moved"] = translation_surfaces(its, samples, R, T, (0.0, 0.0))
+        items.clear()
+    for R, T in settings:
+        groups, samples, surf, secs = data[(R, T)]
         wanted = a.classical.split(",") if a.classical else list(CLASSICAL)
         cands = {k: v for k, v in CLASSICAL.items() if k in wanted}
-        if not a.no_dcdm:
-            tr_surf, att_surf, t_sec = translation_surfaces(samples, R, T)
-            surf["translation (dcdm, no fusion)"], surf["attention prior"] = tr_surf, att_surf
-            secs["translation (dcdm, no fusion)"] = secs["attention prior"] = t_sec
         for label, (name, opts) in cands.items():
             surf[label], secs[label] = matcher_surfaces(get_matcher(name, **opts), samples, R, T)
             print(f"  {label}: {secs[label]:.3f} s / sample", file=sys.stderr)
@@ -220,10 +280,15 @@ def main(argv=None) -> int:
     print("| R / T | w (classical) | guard | CMR(1) | CMR(3) | CMR(5) | RMSE(all) | conf. AUC |")
     print("|---|---|---|---|---|---|---|---|")
     fusion = {}
+    choice["translation_shift_px"] = list(shift)
     for R, T in settings:
         _, samples, surf, _ = data[(R, T)]
         tr, cl = surf["translation (dcdm, no fusion)"], surf[best_classical]
         base = score_surfaces("classical", R, T, samples, cl)[0]
+        if "translation, not moved" in surf:
+            s0 = score_surfaces("not moved", R, T, samples, surf["translation, not moved"])[0]
+            print(f"| {R} / {T} | translation not moved by ({shift[0]:+.2f}, {shift[1]:+.2f}) px | – | {s0.cmr1:.3f} "
+                  f"| {s0.cmr3:.3f} | {s0.cmr5:.3f} | {s0.rmse_all:.2f} | {s0.confidence_auc:.2f} |")
         best = None
         att = surf["attention prior"]
         if a.attention:

@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     for g in groups:
         rows = []
         for k, s in enumerate(g.samples):
-            tr = m.translate(s.template, s.reference).image
+            tr = m.aligned(m.translate(s.template, s.reference).image)   # as it is matched
             n = tr.shape[0]
             r0, c0 = int(round(s.true_row)), int(round(s.true_col))
             truth = prepare(s.reference)[r0:r0 + n, c0:c0 + n]

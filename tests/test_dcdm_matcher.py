@@ -236,3 +236,23 @@ def test_guard_keeps_the_classical_answer_where_fusion_moves_away(shared_data):
         else:
             assert (g.row, g.col) == (f.row, f.col) and g.note == ""
     assert replaced >= 1, "the translation alone never left the CFOG peak by 1 px: the test proves nothing"
+
+
+@needs_model
+@pytest.mark.shared_data
+def test_translation_shift_moves_the_translation_before_it_is_matched(shared_data):
+    """A whole-pixel ``translation_shift_px`` moves the translation-alone peak by exactly that
+    much the other way; the stored value travels in the metadata and bad values are refused."""
+    from sarcoreg.core.sources import source_samples
+
+    s = source_samples(str(shared_data), 256, 192, 2, seed=5, role="dev", sources=("ombria",),
+                       check_truth=False)[0].samples[0]
+    plain = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, translation_shift_px=(0.0, 0.0))
+    moved = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, translation_shift_px=(2.0, -1.0))
+    a, b = plain.match(s.template, s.reference), moved.match(s.template, s.reference)
+    assert a.ok and b.ok
+    assert b.row == pytest.approx(a.row - 2.0, abs=0.05) and b.col == pytest.approx(a.col + 1.0, abs=0.05)
+    np.testing.assert_allclose(b.translated[20:150, 20:150], a.translated[18:148, 21:151], atol=1e-4)
+    assert len(DcdmMatcher(provider="cpu").translation_shift_px) == 2
+    with pytest.raises(InputError):
+        DcdmMatcher(provider="cpu", translation_shift_px=(0.5,))

@@ -196,3 +196,23 @@ def test_confidence_high_for_true_match_low_for_noise(shared_data):
     s_noise = zncc_surface(noise, ref)
     low = peak_confidence(s_noise, *peak_subpixel(s_noise)[:2], 4)
     assert high > 0.6 and low < 0.3, (high, low)
+
+
+def test_shift_image_moves_content_by_fractions_of_a_pixel():
+    from sarcoreg.core.matchers.kernels import shift_image
+
+    y, x = np.mgrid[0:40, 0:40].astype(np.float64)
+    plane = 2 * y - 3 * x
+    inner = (slice(5, -5), slice(5, -5))
+    # content at (i, j) goes to (i + dr, j + dc): the plane is read at (i - dr, j - dc)
+    np.testing.assert_allclose(shift_image(plane, 0.3, -1.25)[inner], (2 * (y - 0.3) - 3 * (x + 1.25))[inner],
+                               atol=1e-4)
+    rng = np.random.default_rng(0)
+    noise = rng.random((30, 30))
+    np.testing.assert_allclose(shift_image(noise, 2, -3)[inner], np.roll(noise, (2, -3), axis=(0, 1))[inner],
+                               atol=1e-6)
+    blob = np.exp(-((y - 12) ** 2 + (x - 14) ** 2) / 8)
+    moved = shift_image(blob, 0.3, -0.4)
+    assert (moved * y).sum() / moved.sum() == pytest.approx(12.3, abs=1e-3)
+    assert (moved * x).sum() / moved.sum() == pytest.approx(13.6, abs=1e-3)
+    assert shift_image(noise, 0, 0).dtype == np.float32

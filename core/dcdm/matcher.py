@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..matchers.base import Match
 from ..matchers.common import HelperThread, check_pair, finish_match, input_status
-from ..matchers.kernels import zncc_surface
+from ..matchers.kernels import shift_image, zncc_surface
 from ..stages import stage
 from .contract import Contract, prepare
 from .runtime import MODEL_DIR_ENV, PROVIDERS, available, default_model_dir, model_files, open_model
@@ -126,6 +126,11 @@ class DcdmMatcher:
     peak, the classical answer is kept with half its confidence and a ``note`` (the window is
     flagged, not hidden), so fusion cannot add gross errors the classical part does not make
     (default: the model's metadata ``matching.guard_px``, else 0 = off).
+    ``translation_shift_px``: ``(rows, cols)`` by which the model's translation is moved
+    before it is matched: the model's own systematic sub-pixel displacement of its output,
+    measured without truth by ``scripts/choose_on_dev.py`` (the translation of a flipped pair,
+    flipped back, is displaced the other way) and stored with the model (default: the
+    metadata's ``matching.translation_shift_px``, else none).
     """
 
     name = "dcdm"
@@ -134,7 +139,8 @@ class DcdmMatcher:
                  fuse_cfog: Optional[float] = None, attention_prior: Optional[float] = None,
                  exclusion_radius_px: float = 4.0, batch_size: Optional[int] = None,
                  classical: Optional[str] = None, classical_options: Optional[dict] = None,
-                 guard_px: Optional[float] = None, precision: str = "auto"):
+                 guard_px: Optional[float] = None, precision: str = "auto",
+                 translation_shift_px: Optional[Tuple[float, float]] = None):
         model = open_model(model_dir, provider, threads, precision)
         self.precision = model.precision            # graph file opened: fp32, or a gated int8/fp16 variant
         self.precision_note = model.precision_note
@@ -173,6 +179,13 @@ class DcdmMatcher:
         self.guard_px = float(tuned.get("guard_px", 0.0) if guard_px is None else guard_px)
         if not self.guard_px >= 0.0:
             raise InputError(f"guard_px {self.guard_px} must be >= 0 (0: off)")
+        shift = tuned.get("translation_shift_px", (0.0, 0.0)) if translation_shift_px is None else translation_shift_px
+        try:
+            self.translation_shift_px = tuple(float(v) for v in shift)
+        except (TypeError, ValueError):
+            raise InputError(f"translation_shift_px {shift!r} is not (rows, cols)") from None
+        if len(self.translation_shift_px) != 2 or not all(abs(v) <= 2.0 for v in self.translation_shift_px):
+            raise InputError(f"translation_shift_px {shift!r} must be (rows, cols), each within ±2 px")
         s = self.contract.schedule
         self._abar = alphas_cumprod(s)
         self._steps = ddim_timesteps(s)
@@ -184,7 +197,8 @@ class DcdmMatcher:
 
     def facts(self) -> dict:
         """What ``report.json`` records about this matcher beyond its name and versions."""
-        return {"classical": self.classical, "guard_px": self.guard_px}
+        return {"classical": self.classical, "guard_px": self.guard_px,
+                "translation_shift_px": list(self.translation_shift_px)}
 
     def fuse_weight(self, template_px: int) -> float:
         """CFOG weight for a template of ``template_px``: linear between the tuned sizes,
@@ -310,7 +324,8 @@ class DcdmMatcher:
         """Similarity surface of one translation in its reference, peak and confidence
         (``classical``: the classical part's match of the pair when it was computed already)."""
         t_used = tr.image.shape[0]
-        translated = tr.image.astype(np.float32)
+        aligned = self.aligned(tr.image)
+        translated = aligned.copy()
         translated[~np.isfinite(t[:t_used, :t_used])] = np.nan
         ref_prepared = np.where(np.isfinite(r), r_prepared, np.float32(np.nan))
         n_out = r.shape[0] - t.shape[0] + 1
@@ -332,8 +347,15 @@ class DcdmMatcher:
                     classical, confidence=0.5 * classical.confidence,
                     note=f"guard: learned and {self.classical} peaks {apart:.1f} px apart; {self.classical} kept")
         full = np.full(t.shape, np.nan, dtype=np.float32)
-        full[:t_used, :t_used] = tr.image
+        full[:t_used, :t_used] = aligned
         return dataclasses.replace(m, translated=full, seconds=time.perf_counter() - start)
+
+    def aligned(self, image: np.ndarray) -> np.ndarray:
+        """The model's translation moved by ``translation_shift_px`` (float32, a copy)."""
+        dr, dc = self.translation_shift_px
+        if dr or dc:
+            return shift_image(image, dr, dc)
+        return image.astype(np.float32)
 
     def _classical_match(self, template: np.ndarray, reference: np.ndarray) -> Match:
         with self._classical_lock:        # the helper thread and the callers share it

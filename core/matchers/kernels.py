@@ -26,6 +26,7 @@ __all__ = [
     "peak_confidence",
     "gaussian_blur",
     "fourier_shift",
+    "shift_image",
 ]
 
 
@@ -203,6 +204,48 @@ def _zncc_surface(template: np.ndarray, reference: np.ndarray) -> np.ndarray:
     surface = np.divide(num, r_ss, out=np.zeros((oh, ow), dtype=np.float64), where=ok)
     np.clip(surface, -1.0, 1.0, out=surface)
     return surface.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- sub-pixel shift
+
+def _cubic_taps(frac: float) -> np.ndarray:
+    """Keys cubic-convolution weights (a = -0.5) of the samples at -1, 0, 1, 2 for a point
+    ``frac`` in ``[0, 1)`` past sample 0; they sum to 1."""
+    a = -0.5
+    d = np.abs(np.array([-1.0, 0.0, 1.0, 2.0]) - frac)
+    near = ((a + 2) * d - (a + 3)) * d * d + 1
+    far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return np.where(d <= 1, near, np.where(d < 2, far, 0.0))
+
+
+def _shift_axis(img: np.ndarray, shift: float, axis: int) -> np.ndarray:
+    whole = int(np.floor(-shift))
+    taps = _cubic_taps(-shift - whole)
+    n = img.shape[axis]
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (2 + max(0, -whole), 3 + max(0, whole))
+    p = np.pad(img, pad, mode="edge")
+    base = 2 + max(0, -whole) + whole        # index in ``p`` of input sample ``j + whole`` for j = 0
+    out = np.zeros(img.shape, dtype=img.dtype)
+    for k, w in zip((-1, 0, 1, 2), taps):
+        if w:
+            sl = [slice(None), slice(None)]
+            sl[axis] = slice(base + k, base + k + n)
+            out += img.dtype.type(w) * p[tuple(sl)]
+    return out
+
+
+def shift_image(img: np.ndarray, d_row: float, d_col: float) -> np.ndarray:
+    """``img`` moved by ``(d_row, d_col)`` pixels (content at ``(i, j)`` goes to
+    ``(i + d_row, j + d_col)``), separable cubic convolution in float32, edges repeated.
+    Exact for whole pixels and for planes. Unlike ``fourier_shift`` nothing wraps around, so
+    the whole result can be used (the DCDM translation is moved this way before matching)."""
+    out = np.asarray(img, dtype=np.float32)
+    if d_row:
+        out = _shift_axis(out, float(d_row), 0)
+    if d_col:
+        out = _shift_axis(out, float(d_col), 1)
+    return out if out is not img else out.copy()
 
 
 # --------------------------------------------------------------------------- peaks
