@@ -103,6 +103,18 @@ def split_of(pair_id: str, val_fraction: float = VAL_FRACTION) -> str:
 
 DEV_FRACTION = 0.12  # of the train split: the model's dev pairs (models/dcdm/train.py)
 
+# Eleven s1s2_la pairs are stored twice, under T11SLT and T11SMT, with the same pixels (optical
+# and SAR) and different georeferencing. The split hashes the name, so some twins fell on both
+# sides (a val or dev pair whose twin trained the model). Only one copy is listed: the val or
+# dev one where the split gave one, else T11SLT's. Dropped copy -> kept copy
+# (tests/test_samples.py checks it against the pixels).
+DUPLICATE_PAIRS = {
+    "T11SLT/128": "T11SMT/128", "T11SLT/139": "T11SMT/139",
+    "T11SMT/127": "T11SLT/127", "T11SMT/129": "T11SLT/129", "T11SMT/130": "T11SLT/130",
+    "T11SMT/140": "T11SLT/140", "T11SMT/141": "T11SLT/141", "T11SMT/142": "T11SLT/142",
+    "T11SMT/145": "T11SLT/145", "T11SMT/151": "T11SLT/151", "T11SMT/155": "T11SLT/155",
+}
+
 
 def split_train_dev(pairs):
     """``(train, dev)``: dev = the train-split pairs whose ``dev:`` hash falls in 12 %."""
@@ -114,7 +126,8 @@ def list_pairs(data_root: str, split: str = "all") -> List[Pair]:
     """The ``s1s2_la`` pairs under ``data_root`` in ``split`` (``train``, ``val`` or ``all``).
 
     Pairs whose ``residual_shift_px`` is ``null`` (the upstream measurement failed, so there
-    is no truth) are left out. Raises ``InputError`` when the folder or its pairs are missing.
+    is no truth) are left out, and so is the second copy of a pair stored twice
+    (``DUPLICATE_PAIRS``). Raises ``InputError`` when the folder or its pairs are missing.
     """
     if split not in SPLITS:
         raise InputError(f"split {split!r} is unknown: use one of {', '.join(SPLITS)}")
@@ -143,6 +156,8 @@ def list_pairs(data_root: str, split: str = "all") -> List[Pair]:
         except (ValueError, TypeError) as exc:
             raise InputError(f"{meta}: residual_shift_px {residual!r} is not [dy, dx] ({exc}): restore the file") from None
         pair_id = f"{meta.parent.name}/{meta.stem}"
+        if pair_id in DUPLICATE_PAIRS and (base / DUPLICATE_PAIRS[pair_id]).with_suffix(".json").is_file():
+            continue
         pairs.append(Pair(pair_id, str(opt), str(sar), dy, dx))
     if skipped:
         log.debug("skipped %d pairs without a measured residual shift: %s", len(skipped), ", ".join(skipped))

@@ -56,6 +56,8 @@ ROLES = ("train", "dev", "val")
 SOURCES = ("s1s2_la", "ombria", "multiearth", "other")
 OMBRIA_DEV_FRACTION = 0.2    # of OMBRIA's upstream train folder
 RESIDUALS_CSV = Path(__file__).resolve().parents[1] / "resources" / "truth" / "residuals.csv"
+# the s1s2_la pairs measured the same way, for training only (the evaluation keeps their upstream truth)
+LA_CELLS_CSV = RESIDUALS_CSV.parent / "la_cells.csv"
 CHECKED_SOURCES = ("s1s2_la", "ombria", "multiearth")   # per-pair residual truth: check samples
 AGREE_PX = 1.5
 MISS_PX = 3.0

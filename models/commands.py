@@ -45,6 +45,8 @@ def cmd_train(args) -> int:
         if not args.match_sigma > 0:
             raise InputError(f"--match-sigma {args.match_sigma} must be > 0: give the target's width in pixels")
         extra["match_sigma_px"] = args.match_sigma
+    if args.la_truth is not None:
+        extra["la_truth"] = args.la_truth
     if args.finetune:
         extra["match_warmup"] = (0.0, 0.0)     # the translation already carries structure
     tcfg = TrainConfig(window_px=args.window, template_px=args.template, batch=args.batch, seed=args.seed,
@@ -171,6 +173,10 @@ def register(subparsers) -> None:
     t.add_argument("--match-sigma", type=float, default=None,
                    help="width in px of the matching loss's target at the true offset (default 1.0; smaller "
                         "asks for a sharper, more precise similarity peak)")
+    t.add_argument("--la-truth", default=None, choices=("upstream", "cells"),
+                   help="truth of the s1s2_la pairs: one upstream residual per pair (default), or templates "
+                        "drawn inside the cells where CFOG and MIND agree, with the cell's own residual "
+                        "(resources/truth/la_cells.csv from scripts/measure_residuals.py --la)")
     t.add_argument("--device", default="cpu", help="cpu (default) or cuda (a GPU; see scripts/train_gpu.sh)")
     t.set_defaults(func=cmd_train)
 

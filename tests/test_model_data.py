@@ -112,3 +112,24 @@ def test_sar_target_sits_at_the_sub_pixel_truth(shared_data):
         assert c_exact > 0.995
         c_rounded = np.corrcoef(rounded.ravel(), st.ravel())[0, 1]
         assert c_exact > c_rounded + 0.01, (c_exact, c_rounded)
+
+
+@pytest.mark.shared_data
+def test_anchored_pairs_draw_templates_inside_their_cells(shared_data):
+    """With anchors, a template lies inside one of the pair's cells and the truth is that
+    cell's residual (its fraction of a pixel shows in the sub-pixel truth)."""
+    from sarcoreg.core.dcdm.contract import prepare
+    from sarcoreg.core.matchers.kernels import zncc_surface
+    from sarcoreg.models.dcdm.data import CELL_PX
+
+    pair = find_pairs(str(shared_data), "train")[0]
+    dy, dx = round(pair.residual_dy_px) + 0.3, round(pair.residual_dx_px) - 0.4
+    cy, cx = 400, 600
+    bank = PairBank([pair], seed=2, anchors={pair.pair_id: np.array([[cy, cx, dy, dx]])})
+    opt = load_pair(pair)[0]
+    for _ in range(3):
+        tm, rf, st, tr, tc = bank.sample(160, 96, augment=False)
+        assert (tr - round(tr), tc - round(tc)) == pytest.approx((0.3, -0.4), abs=1e-6)
+        r0, c0 = cy - CELL_PX // 2, cx - CELL_PX // 2
+        surface = zncc_surface(tm, prepare(opt[r0:r0 + CELL_PX, c0:c0 + CELL_PX]))
+        assert float(np.nanmax(surface)) > 0.999        # the template is cut from inside the cell

@@ -71,3 +71,28 @@ def test_residual_correction_has_the_right_sign(shared_data):
             errors.append(np.hypot(m.row - s.true_row, m.col - s.true_col))
     assert max(right) < 3.0, right
     assert min(flipped) > 3.0, flipped
+
+
+@pytest.mark.shared_data
+def test_pairs_stored_twice_are_listed_once(shared_data):
+    """Every dropped copy has the pixels of the copy kept, and no two listed pairs share
+    their SAR pixels (a twin on both sides of the split would leak training into val)."""
+    import hashlib
+
+    from osgeo import gdal
+
+    from sarcoreg.core.samples import DUPLICATE_PAIRS
+
+    base = shared_data / "s1s2_la"
+    listed = list_pairs(str(shared_data), "all")
+    ids = {p.pair_id for p in listed}
+    assert not ids & set(DUPLICATE_PAIRS)
+    for dropped, kept in DUPLICATE_PAIRS.items():
+        for part in ("_opt.tif", "_sar.tif"):
+            a, b = (base / f"{name}{part}" for name in (dropped, kept))
+            assert gdal.Open(str(a)).ReadAsArray().tobytes() == gdal.Open(str(b)).ReadAsArray().tobytes(), (a, b)
+    seen = {}
+    for p in listed:
+        digest = hashlib.sha256(load_pair(p)[1].tobytes()).hexdigest()
+        assert digest not in seen, f"{p.pair_id} has the SAR pixels of {seen.get(digest)}"
+        seen[digest] = p.pair_id

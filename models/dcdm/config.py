@@ -68,6 +68,10 @@ class TrainConfig:
     lambda_stripes: float = 0.0      # stripe_loss: the translation's row/column gradient balance (0: off)
     match_temperature: float = 30.0
     match_sigma_px: float = 1.0        # width of the matching loss's target blob at the truth
+    # the truth of the s1s2_la pairs: "upstream" (one residual_shift_px per pair) or "cells"
+    # (templates drawn inside the cells where CFOG and MIND agree, with the cell's own residual:
+    # resources/truth/la_cells.csv, scripts/measure_residuals.py --la)
+    la_truth: str = "upstream"
     match_warmup: Tuple[float, float] = (0.1, 0.25)   # matching loss off, then ramped in (budget fractions)
     clip_grad: float = 5.0
     rotate_deg: float = 3.0

@@ -32,7 +32,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -99,6 +99,9 @@ class Augment:
     gain_db: float = 3.0
 
 
+CELL_PX = 160      # side of the cells of ``PairBank``'s anchors (scripts/measure_residuals.py --la)
+
+
 def add_speckle_db(sar_db: np.ndarray, looks: float, rng: np.random.Generator) -> np.ndarray:
     """``sar_db`` with multiplicative gamma speckle of ``looks`` applied to the linear power."""
     speckle = rng.gamma(looks, 1.0 / looks, size=sar_db.shape)
@@ -120,7 +123,7 @@ def _warp(img: np.ndarray, angle_rad: float, scale: float, out_px: int,
                             mode="reflect").astype(np.float32)
 
 
-def _source_of(p) -> str:
+def source_of(p) -> str:
     """The source a pair is drawn for (``s1s2_la``, ``ombria``, or the first folder of its id)."""
     if isinstance(p, SourcePair):
         return p.source
@@ -134,9 +137,15 @@ class PairBank:
     ``core.sources.load``). Each source (``s1s2_la``, ``ombria``, a folder of image pairs)
     is drawn equally often, and a pair within its source uniformly, so that many small
     pairs of one source do not crowd out a few large ones of another.
+
+    ``anchors``: ``{pair_id: (n, 4) [cy, cx, dy, dx]}``, places of a pair with their own truth
+    (the agreeing cells of ``scripts/measure_residuals.py --la``, ``CELL_PX`` wide). A pair
+    listed there has its templates drawn inside one of its cells, with that cell's residual as
+    the truth, instead of anywhere with the pair's one residual.
     """
 
-    def __init__(self, pairs: Sequence, augment: Optional[Augment] = None, seed: int = 0):
+    def __init__(self, pairs: Sequence, augment: Optional[Augment] = None, seed: int = 0,
+                 anchors: Optional[Dict[str, np.ndarray]] = None):
         self.pairs, self.images, sources = [], [], []
         for p in pairs:
             if isinstance(p, SourcePair):
@@ -146,12 +155,13 @@ class PairBank:
                 opt, sar = load_pair(p)
                 self.pairs.append(p)
             self.images.append((opt, sar))
-            sources.append(_source_of(p))
+            sources.append(source_of(p))
         counts = {k: sources.count(k) for k in set(sources)}
         w = np.array([1.0 / (counts[k] * len(counts)) for k in sources]) if sources else np.ones(0)
         self.weights = w / w.sum() if w.size else w
         self.augment = augment or Augment()
         self.rng = np.random.default_rng(seed)
+        self.anchors = [None if anchors is None else anchors.get(p.pair_id) for p in self.pairs]
 
     def _pick(self) -> int:
         return int(self.rng.choice(len(self.pairs), p=self.weights))
@@ -169,9 +179,11 @@ class PairBank:
         margin = int(np.ceil(T * 0.08)) + 2
         for _ in range(100):
             k = self._pick()
-            pair, (opt, sar) = self.pairs[k], self.images[k]
+            pair, (opt, sar), cells = self.pairs[k], self.images[k], self.anchors[k]
             H, W = sar.shape
-            iy, ix = int(round(pair.residual_dy_px)), int(round(pair.residual_dx_px))
+            cell = None if cells is None else cells[int(rng.integers(len(cells)))]
+            dy, dx = (pair.residual_dy_px, pair.residual_dx_px) if cell is None else (cell[2], cell[3])
+            iy, ix = int(round(dy)), int(round(dx))
             oy, ox = (int(v) for v in rng.integers(0, R - T + 1, size=2))
             # optical template top-left (r, c) with margin; SAR window top-left r + iy - oy
             lo_r = max(margin, oy - iy, margin - iy)
@@ -180,8 +192,16 @@ class PairBank:
             hi_c = min(W - T - margin, W - R + ox - ix, W - T - margin - ix)
             if lo_r > hi_r or lo_c > hi_c:
                 continue
-            r = int(rng.integers(lo_r, hi_r + 1))
-            c = int(rng.integers(lo_c, hi_c + 1))
+            if cell is None:
+                r = int(rng.integers(lo_r, hi_r + 1))
+                c = int(rng.integers(lo_c, hi_c + 1))
+            else:
+                # the template inside the cell (centred on it when it is the larger)
+                j = max(0, (CELL_PX - T) // 2)
+                r = int(round(cell[0] - T / 2)) + int(rng.integers(-j, j + 1))
+                c = int(round(cell[1] - T / 2)) + int(rng.integers(-j, j + 1))
+                if not (lo_r <= r <= hi_r and lo_c <= c <= hi_c):
+                    continue
             opt_big = opt[r - margin:r + T + margin, c - margin:c + T + margin]
             sar_big = sar[r + iy - margin:r + iy + T + margin, c + ix - margin:c + ix + T + margin]
             ref = sar[r + iy - oy:r + iy - oy + R, c + ix - ox:c + ix - ox + R]
@@ -190,8 +210,8 @@ class PairBank:
             break
         else:
             raise ValueError(f"no pair is large enough for a {R} px window")
-        true_row = oy + (pair.residual_dy_px - iy)
-        true_col = ox + (pair.residual_dx_px - ix)
+        true_row = oy + (dy - iy)
+        true_col = ox + (dx - ix)
         opt_big = np.nan_to_num(opt_big, nan=float(np.nanmean(opt_big)))
         sar_big = np.nan_to_num(sar_big, nan=float(np.nanmean(sar_big)))
         if augment:
@@ -202,7 +222,7 @@ class PairBank:
         # the SAR under the template at its exact place: the residual's fraction of a pixel
         # (up to ±0.5 px, a different one per pair) is interpolated, not rounded away; rounded,
         # it made every target a little off in its own direction and the translation blurred
-        frac = (pair.residual_dy_px - iy, pair.residual_dx_px - ix)
+        frac = (dy - iy, dx - ix)
         exact = augment or frac != (0.0, 0.0)
         tmpl = _warp(opt_big, angle, scale, T) if augment else opt_big[margin:-margin, margin:-margin]
         sar_t = _warp(sar_big, angle, scale, T, frac) if exact else sar_big[margin:-margin, margin:-margin]

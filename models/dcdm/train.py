@@ -20,6 +20,7 @@ the validation split stays untouched until the final evaluation.
 """
 from __future__ import annotations
 
+import csv
 import math
 import os
 import time
@@ -36,9 +37,9 @@ from ...core.matchers.kernels import peak_subpixel, zncc_surface
 from ...core.errors import InputError
 from ...core.staging import atomic_file
 from ...core.samples import DEV_FRACTION, split_of, split_train_dev  # noqa: F401 (re-exported)
-from ...core.sources import list_source_pairs
+from ...core.sources import LA_CELLS_CSV, list_source_pairs
 from .config import PRESETS, DcdmConfig, TrainConfig
-from .data import PairBank, describe, find_pairs
+from .data import DATASET_DIR, PairBank, describe, find_pairs, source_of
 from .losses import matching_loss, spc_loss, ssim, stripe_loss, zncc_torch
 from .network import Dcdm
 from .sampler import sample_latent, translate
@@ -191,8 +192,13 @@ def _set_up(options: RunOptions, tcfg: TrainConfig, log: Callable[[str], None]) 
     model = _build_model(options, start, log)
     tcfg, state = start.tcfg, start.state
     train_pairs, dev_pairs = _training_pairs(options.data_root)
-    log(f"train pairs: {len(train_pairs)} ({describe(train_pairs)}); dev pairs: {len(dev_pairs)}")
-    bank = PairBank(train_pairs, seed=tcfg.seed + state["step"] + 7 * state["ae_step"])
+    anchors = la_cells(tcfg.la_truth)
+    if anchors is not None:
+        train_pairs = [p for p in train_pairs if source_of(p) != DATASET_DIR or p.pair_id in anchors]
+    log(f"train pairs: {len(train_pairs)} ({describe(train_pairs)}); dev pairs: {len(dev_pairs)}"
+        + (f"; s1s2_la truth: {sum(len(anchors.get(p.pair_id, ())) for p in train_pairs)} agreeing cells"
+           if anchors is not None else ""))
+    bank = PairBank(train_pairs, seed=tcfg.seed + state["step"] + 7 * state["ae_step"], anchors=anchors)
     dev_set = _dev_set(dev_pairs, tcfg, options.dev_samples)
     meta = _run_meta(options, tcfg, train_pairs, dev_pairs, start.resumed)
     return _Run(options, tcfg, model, torch.device(options.device), state, meta, start.resumed, bank, dev_set,
@@ -247,6 +253,26 @@ def _training_pairs(data_root: str) -> Tuple[List, List]:
     except InputError:
         pass
     return train_pairs, dev_pairs
+
+
+LA_TRUTHS = ("upstream", "cells")
+
+
+def la_cells(la_truth: str) -> Optional[Dict[str, np.ndarray]]:
+    """``None`` for the ``upstream`` truth, else ``{pair_id: (n, 4) [cy, cx, dy, dx]}``: the
+    agreeing cells of ``resources/truth/la_cells.csv`` (``TrainConfig.la_truth``)."""
+    if la_truth not in LA_TRUTHS:
+        raise InputError(f"la_truth {la_truth!r} is unknown: use one of {', '.join(LA_TRUTHS)}")
+    if la_truth == "upstream":
+        return None
+    out: Dict[str, list] = {}
+    if LA_CELLS_CSV.is_file():
+        with open(LA_CELLS_CSV, newline="") as fh:
+            for row in csv.DictReader(fh):
+                out.setdefault(row["pair_id"], []).append([float(row[k]) for k in ("cy", "cx", "dy", "dx")])
+    if not out:
+        raise InputError(f"{LA_CELLS_CSV}: no s1s2_la cell: run `python scripts/measure_residuals.py --la` first")
+    return {k: np.asarray(v) for k, v in out.items()}
 
 
 def _dev_set(dev_pairs: List, tcfg: TrainConfig, samples: int) -> List:
