@@ -109,13 +109,14 @@ def translation_surfaces(items, samples, R, T, shift):
     from sarcoreg.core.dcdm.contract import prepare
 
     m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, attention_prior=0.0, translation_shift_px=shift)
-    n = R - T + 1
-    out = []
-    for s, (tr, _, _) in zip(samples, items):
-        res = m._finish(s.template, s.reference, prepare(s.reference), tr, time.perf_counter())
-        sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
-        out.append(np.nan_to_num(sim.astype(np.float32), nan=-1.0))
-    return out
+    return [surface_of(m._finish(s.template, s.reference, prepare(s.reference), tr, time.perf_counter()), R - T + 1)
+            for s, (tr, _, _) in zip(samples, items)]
+
+
+def surface_of(res, n):
+    """A match's similarity surface, NaN (and a failed match) as -1 so that it never wins."""
+    sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
+    return np.nan_to_num(sim.astype(np.float32), nan=-1.0)
 
 
 def protocol_samples(data, R, T, n_per_source, seed, role):
@@ -136,8 +137,7 @@ def matcher_surfaces(m, samples, R, T):
         start = time.perf_counter()
         res = m.match(s.template, s.reference)
         t.append(time.perf_counter() - start)
-        sim = res.similarity if res.similarity is not None else np.full((n, n), np.nan, np.float32)
-        out.append(np.nan_to_num(sim.astype(np.float32), nan=-1.0))
+        out.append(surface_of(res, n))
     return out, float(np.median(t))
 
 

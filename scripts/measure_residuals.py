@@ -18,7 +18,7 @@ summary per source and folder.
 ``--la`` measures the ``s1s2_la`` pairs for training (``sarcoreg train --la-truth cells``)
 into ``resources/truth/la_cells.csv``. One residual per pair does not describe them: the
 ground moves inside a pair (terrain, no terrain correction), and the agreeing cells of one
-pair spread by 1.8 px (median) around their median. So each *cell* is kept: a 5 × 5 grid of
+pair spread by 1.66 px (median) around their median. So each *cell* is kept: a 5 × 5 grid of
 160 px templates, searched ±16 px around the upstream residual's whole pixels; a cell where
 both matchers agree within 1 px is a place with a trusted local truth (the two peaks' mean).
 The evaluation keeps the upstream residual, truth-checked, as the truth of ``s1s2_la``.
@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
-from sarcoreg.core.sources import LA_CELLS_CSV as LA_CSV, RESIDUALS_CSV, TEXTBOOK_CFOG, list_source_pairs, load  # noqa: E402
+from sarcoreg.core.sources import LA_CELLS_CSV, RESIDUALS_CSV, TEXTBOOK_CFOG, list_source_pairs, load  # noqa: E402
 from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 TEMPLATE, SEARCH, GRID = 96, 16, 3
@@ -52,27 +52,31 @@ LA_TEMPLATE, LA_GRID = 160, 5
 LA_FIELDS = ("pair_id", "cy", "cx", "dy", "dx")
 
 
-def measure(optical: np.ndarray, sar: np.ndarray, matchers, template: int = TEMPLATE, grid: int = GRID,
-            min_agree: int = MIN_AGREE) -> dict:
-    """Residual, agreeing cells and spread of one pair (see the module doc)."""
+def agreeing_cells(optical: np.ndarray, sar: np.ndarray, matchers, template: int, grid: int) -> list:
+    """``[(r0, c0, dy, dx)]``: the cells of a ``grid`` × ``grid`` lattice of ``template`` px
+    optical templates, each searched ±``SEARCH`` px in ``sar``, where both matchers find a
+    peak and the two lie within 1 px; ``(dy, dx)`` is the two peaks' mean offset."""
     H, W = optical.shape
     T, s = template, SEARCH
-    rows = np.linspace(s, H - T - s, grid).round().astype(int)
-    cols = np.linspace(s, W - T - s, grid).round().astype(int)
-    found = []
-    for r0 in rows:
-        for c0 in cols:
-            tpl = optical[r0:r0 + T, c0:c0 + T]
-            ref = sar[r0 - s:r0 + T + s, c0 - s:c0 + T + s]
-            a, b = (m.match(tpl, ref) for m in matchers)
+    out = []
+    for r0 in np.linspace(s, H - T - s, grid).round().astype(int):
+        for c0 in np.linspace(s, W - T - s, grid).round().astype(int):
+            a, b = (m.match(optical[r0:r0 + T, c0:c0 + T], sar[r0 - s:r0 + T + s, c0 - s:c0 + T + s])
+                    for m in matchers)
             if a.ok and b.ok and np.hypot(a.row - b.row, a.col - b.col) <= 1.0:
-                found.append(((a.row + b.row) / 2 - s, (a.col + b.col) / 2 - s))
+                out.append((int(r0), int(c0), (a.row + b.row) / 2 - s, (a.col + b.col) / 2 - s))
+    return out
+
+
+def measure(optical: np.ndarray, sar: np.ndarray, matchers) -> dict:
+    """Residual, agreeing cells and spread of one pair (see the module doc)."""
+    found = [(dy, dx) for _, _, dy, dx in agreeing_cells(optical, sar, matchers, TEMPLATE, GRID)]
     if not found:
         return {"dy": "", "dx": "", "n_agree": 0, "spread_px": "", "reliable": 0}
     f = np.asarray(found)
     dy, dx = np.median(f, axis=0)
     spread = float(np.median(np.hypot(f[:, 0] - dy, f[:, 1] - dx)))
-    reliable = len(found) >= min_agree and spread <= MAX_SPREAD and np.hypot(dy, dx) <= MAX_SHIFT
+    reliable = len(found) >= MIN_AGREE and spread <= MAX_SPREAD and np.hypot(dy, dx) <= MAX_SHIFT
     return {"dy": round(float(dy), 3), "dx": round(float(dx), 3), "n_agree": len(found),
             "spread_px": round(spread, 3), "reliable": int(reliable)}
 
@@ -87,16 +91,11 @@ def measure_la(sp, matchers) -> list:
     moved = np.full(opt.shape, np.nan, dtype=np.float32)
     moved[max(0, -iy):min(H, H - iy), max(0, -ix):min(W, W - ix)] = \
         sar[max(0, iy):H + min(0, iy), max(0, ix):W + min(0, ix)]
-    T, s = LA_TEMPLATE, SEARCH
     out = []
-    for r0 in np.linspace(s, H - T - s, LA_GRID).round().astype(int):
-        for c0 in np.linspace(s, W - T - s, LA_GRID).round().astype(int):
-            a, b = (m.match(opt[r0:r0 + T, c0:c0 + T], moved[r0 - s:r0 + T + s, c0 - s:c0 + T + s]) for m in matchers)
-            if a.ok and b.ok and np.hypot(a.row - b.row, a.col - b.col) <= 1.0:
-                dy, dx = (a.row + b.row) / 2 - s, (a.col + b.col) / 2 - s
-                if max(abs(dy), abs(dx)) < s - 2:          # not a peak at the edge of the search
-                    out.append({"pair_id": sp.pair_id, "cy": r0 + T // 2, "cx": c0 + T // 2,
-                                "dy": round(float(dy) + iy, 3), "dx": round(float(dx) + ix, 3)})
+    for r0, c0, dy, dx in agreeing_cells(opt, moved, matchers, LA_TEMPLATE, LA_GRID):
+        if max(abs(dy), abs(dx)) < SEARCH - 2:          # not a peak at the edge of the search
+            out.append({"pair_id": sp.pair_id, "cy": r0 + LA_TEMPLATE // 2, "cx": c0 + LA_TEMPLATE // 2,
+                        "dy": round(float(dy) + iy, 3), "dx": round(float(dx) + ix, 3)})
     return out
 
 
@@ -125,14 +124,13 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(RESIDUALS_CSV))
     ap.add_argument("--limit", type=int, default=0, help="measure only the first N pairs (a quick look)")
     ap.add_argument("--la", action="store_true",
-                    help=f"measure the s1s2_la pairs for training instead (default --out {LA_CSV.relative_to(LA_CSV.parents[2])})")
+                    help=f"measure the s1s2_la pairs for training instead (default --out {LA_CELLS_CSV.relative_to(LA_CELLS_CSV.parents[2])})")
     a = ap.parse_args(argv)
     if a.la:
         pairs = list_source_pairs(a.data, sources=("s1s2_la",))
         return write_la(pairs[:a.limit] if a.limit else pairs, checkers(),
-                        Path(str(LA_CSV) if a.out == str(RESIDUALS_CSV) else a.out))
-    else:
-        pairs = list_source_pairs(a.data, sources=("ombria", "multiearth"), residuals={}, need_residual=False)
+                        Path(str(LA_CELLS_CSV) if a.out == str(RESIDUALS_CSV) else a.out))
+    pairs = list_source_pairs(a.data, sources=("ombria", "multiearth"), residuals={}, need_residual=False)
     if a.limit:
         pairs = pairs[:a.limit]
     matchers = checkers()
