@@ -19,6 +19,7 @@ from typing import List, Optional
 from .core.config import PROVIDERS, SAR_KINDS, WARP_METHODS
 from .core.errors import CancelledError, InputError, SarcoregError
 from .core.matchers import AUTO, matcher_info, matcher_names
+from .core.sources import LA_TRUTHS
 from .core.summary import summary_lines
 
 log = logging.getLogger("sarcoreg")
@@ -143,7 +144,8 @@ def cmd_evaluate(args) -> int:
         sources = args.sources.split(",") if args.sources else None
         role = "val" if args.split in ("val", None) else args.split
         scores = ev.evaluate_sources(args.data, matchers, settings=settings, n_per_source=args.samples,
-                                     seed=args.seed, role=role, sources=sources, feedback=fb)
+                                     seed=args.seed, role=role, sources=sources, feedback=fb,
+                                     la_truth=args.la_truth)
         print(ev.format_sources_markdown(scores))
         return 0
     results = ev.evaluate(args.data, matchers, settings=settings, n_samples=args.samples, seed=args.seed,
@@ -211,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "with --protocol la (default val)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--noise", type=float, default=0.0, help="Gaussian noise variance on the optical template (0-0.3)")
+    e.add_argument("--la-truth", choices=LA_TRUTHS, default="cells",
+                   help="s1s2_la truth with --protocol sources: cells, the agreeing cells under each template "
+                        "(default); upstream, the pair's one residual")
     e.set_defaults(func=cmd_evaluate)
 
     d = sub.add_parser("demo", help="co-register the bundled Sentinel-1/2 sub-scene after a known shift")

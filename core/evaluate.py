@@ -265,7 +265,7 @@ class SourceScore:
 def evaluate_sources(data_root: str, matchers: Sequence[Union[str, Matcher]],
                      settings: Sequence[Tuple[int, int]] = SETTINGS, n_per_source: int = 200, seed: int = 0,
                      role: str = "val", sources: Optional[Sequence[str]] = None, check_truth: bool = True,
-                     feedback: Optional[Feedback] = None) -> List[SourceScore]:
+                     feedback: Optional[Feedback] = None, la_truth: str = "cells") -> List[SourceScore]:
     """The multi-region protocol: ``n_per_source`` samples from each source (``core.sources``) in
     ``role`` (``val`` to report, ``dev`` to choose), truth-checked, and every matcher scored per
     source and over all sources pooled (``overall``, each source weighing its sample count).
@@ -286,7 +286,7 @@ def evaluate_sources(data_root: str, matchers: Sequence[Union[str, Matcher]],
         check_cancel(feedback)
         feedback.info(f"window {window_px} template {template_px}: drawing and checking samples")
         groups = src.source_samples(data_root, window_px, template_px, n_per_source, seed, role, chosen,
-                                    check_truth, pairs, images)
+                                    check_truth, pairs, images, la_truth)
         samples = [s for g in groups for s in g.samples]
         total = len(objs) * len(samples)
         done = 0

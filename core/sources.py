@@ -31,12 +31,28 @@ sample; when they agree with each other within ``AGREE_PX`` and both miss the pa
 by more than ``MISS_PX``, the sample is left out (counted, never hidden). It applies to the
 sources whose truth is a per-pair residual (``s1s2_la``, ``ombria``, ``multiearth``), not
 to the exact grids.
+
+A truth at the scale of a window for ``s1s2_la`` (``la_truth="cells"``, the default). A
+pair's upstream residual is off by a median of 1.4–1.7 px from the agreeing cells under a
+192 px template (``resources/truth/la_cells.csv``, CFOG and MIND within 1 px of each other on
+160 px cells), so at the scale of CMR(1) it is not the truth of a window. A sample's truth is
+the mean residual of the agreeing cells whose centre lies in the square of
+``max(T, LA_CELL_STEP)`` px around its template's centre (one cell at most for 192 px
+templates, one to four for 384 px) when they lie within ``LA_CELLS_SPREAD_PX`` of their mean;
+where they do not, the ground moves under the template and no one offset is its truth. A
+sample without such a cell, or whose cells spread, keeps the pair's residual
+(counted, ``SourceSamples.n_pair_truth``): leaving it out would leave out the places where
+CFOG and MIND do not agree, the hard ones. ``la_truth="upstream"`` keeps the pair's residual
+for every sample (the protocol before this change). The sample set is the same either way,
+before the truth check. The cells come from two matchers of the
+table, so on ``s1s2_la`` they favour those matchers at the sub-pixel level, as on OMBRIA,
+whose truth is measured the same way.
 """
 from __future__ import annotations
 
 import csv
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -45,7 +61,7 @@ import numpy as np
 from .errors import InputError
 from .matchers import TEXTBOOK_CFOG, TRUTH_CHECKERS, get_matcher
 from .radiometry import to_db
-from .samples import DATASET_DIR, DEV_FRACTION, Pair, Sample, cut_sample, list_pairs, load_pair, sample_specs, split_of
+from .samples import DATASET_DIR, DEV_FRACTION, Pair, Sample, SampleSpec, cut_sample, list_pairs, load_pair, sample_specs, split_of
 
 log = logging.getLogger("sarcoreg.sources")
 
@@ -56,8 +72,14 @@ ROLES = ("train", "dev", "val")
 SOURCES = ("s1s2_la", "ombria", "multiearth", "other")
 OMBRIA_DEV_FRACTION = 0.2    # of OMBRIA's upstream train folder
 RESIDUALS_CSV = Path(__file__).resolve().parents[1] / "resources" / "truth" / "residuals.csv"
-# the s1s2_la pairs measured the same way, for training only (the evaluation keeps their upstream truth)
+# the s1s2_la pairs measured the same way on a 5 x 5 grid of 160 px cells, 208 px apart
+# (scripts/measure_residuals.py --la): the agreeing cells, each with its own residual
 LA_CELLS_CSV = RESIDUALS_CSV.parent / "la_cells.csv"
+LA_CELL_STEP = 208
+LA_CELLS_SPREAD_PX = 1.0   # cells under one template farther than this from their mean: no local truth
+# the truth of an s1s2_la sample: "cells", the mean residual of the agreeing cells under its
+# template (the protocol's default); "upstream", the pair's one residual (before 2026-12-03)
+LA_TRUTHS = ("cells", "upstream")
 CHECKED_SOURCES = ("s1s2_la", "ombria", "multiearth")   # per-pair residual truth: check samples
 AGREE_PX = 1.5
 MISS_PX = 3.0
@@ -92,6 +114,54 @@ def read_residuals(path: Path = RESIDUALS_CSV) -> Dict[str, Tuple[float, float]]
             if row.get("reliable", "0") == "1":
                 out[row["pair_id"]] = (float(row["dy"]), float(row["dx"]))
     return out
+
+
+def read_la_cells(path: Path = LA_CELLS_CSV) -> Dict[str, np.ndarray]:
+    """``{pair_id: (n, 4) [cy, cx, dy, dx]}``: the agreeing ``s1s2_la`` cells (optical pixel
+    centre, residual) of ``resources/truth/la_cells.csv``; empty when the table is absent."""
+    out: Dict[str, list] = {}
+    if path.is_file():
+        with open(path, newline="") as fh:
+            for row in csv.DictReader(fh):
+                out.setdefault(row["pair_id"], []).append([float(row[k]) for k in ("cy", "cx", "dy", "dx")])
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+def local_truth(cells: Optional[np.ndarray], opt_row: int, opt_col: int, template_px: int) -> Optional[Tuple[float, float]]:
+    """The mean ``(dy, dx)`` of the agreeing ``cells`` whose centre lies in the square of
+    ``max(T, LA_CELL_STEP)`` px around the centre of a template at ``(opt_row, opt_col)``;
+    ``None`` when there is none (see the module doc)."""
+    if cells is None or not len(cells):
+        return None
+    half = max(template_px, LA_CELL_STEP) / 2.0
+    cy, cx = opt_row + template_px / 2.0, opt_col + template_px / 2.0
+    under = cells[(np.abs(cells[:, 0] - cy) <= half) & (np.abs(cells[:, 1] - cx) <= half)]
+    if not len(under):
+        return None
+    dy, dx = float(under[:, 2].mean()), float(under[:, 3].mean())
+    if np.hypot(under[:, 2] - dy, under[:, 3] - dx).max() > LA_CELLS_SPREAD_PX:
+        return None     # the ground moves under the template: no one offset is its truth
+    return dy, dx
+
+
+def with_local_truth(specs: Sequence[SampleSpec], cells: Dict[str, np.ndarray], window_px: int,
+                     template_px: int) -> Tuple[List[SampleSpec], int]:
+    """``(specs, n)``: ``specs`` with the truth of the agreeing cells under each template
+    (``local_truth``); ``n`` of them keep the pair's residual (no such cell, or the template
+    would leave its window)."""
+    out, kept = [], 0
+    for spec in specs:
+        found = local_truth(cells.get(spec.pair.pair_id), spec.opt_row, spec.opt_col, template_px)
+        row = col = -1.0
+        if found is not None:
+            row = spec.true_row + found[0] - spec.pair.residual_dy_px
+            col = spec.true_col + found[1] - spec.pair.residual_dx_px
+        if 0.0 <= row <= window_px - template_px and 0.0 <= col <= window_px - template_px:
+            out.append(replace(spec, true_row=row, true_col=col))
+        else:
+            out.append(spec)
+            kept += 1
+    return out, kept
 
 
 # --------------------------------------------------------------------------- listing
@@ -271,6 +341,7 @@ class SourceSamples:
     samples: List[Sample]
     n_drawn: int
     n_removed: int            # left out by the truth check
+    n_pair_truth: int = 0     # s1s2_la with la_truth="cells": samples without an agreeing cell (pair's truth)
 
 
 def truth_check(samples: Sequence[Sample]) -> np.ndarray:
@@ -292,12 +363,20 @@ def truth_check(samples: Sequence[Sample]) -> np.ndarray:
 def source_samples(data_root: str, window_px: int, template_px: int, n_per_source: int, seed: int = 0,
                    role: str = "val", sources: Iterable[str] = SOURCES, check_truth: bool = True,
                    pairs: Optional[Sequence[SourcePair]] = None,
-                   images: Optional[Dict[str, Tuple[np.ndarray, np.ndarray]]] = None) -> List[SourceSamples]:
+                   images: Optional[Dict[str, Tuple[np.ndarray, np.ndarray]]] = None,
+                   la_truth: str = "cells") -> List[SourceSamples]:
     """``n_per_source`` protocol samples drawn from each source's pairs in ``role`` that are large
     enough for the setting (sources without such pairs are left out), truth-checked where the
-    truth is a per-pair residual. Deterministic for given arguments."""
+    truth is a per-pair residual, ``s1s2_la`` with the truth of ``la_truth`` (module doc).
+    Deterministic for given arguments."""
     R, T = int(window_px), int(template_px)
+    if la_truth not in LA_TRUTHS:
+        raise InputError(f"s1s2_la truth {la_truth!r} is unknown: use one of {', '.join(LA_TRUTHS)}")
+    cells = read_la_cells() if la_truth == "cells" else None
     pairs = list(pairs) if pairs is not None else list_source_pairs(data_root, [role], sources)
+    if cells is not None and not cells and any(sp.source == "s1s2_la" for sp in pairs):
+        raise InputError(f"{LA_CELLS_CSV}: no s1s2_la cell: run `python scripts/measure_residuals.py --la` "
+                         "or use the upstream truth")
     images = {} if images is None else images     # pair id -> (optical, SAR); pass one dict to read each pair once
     out = []
     for source in SOURCES:
@@ -313,13 +392,16 @@ def source_samples(data_root: str, window_px: int, template_px: int, n_per_sourc
             continue
         specs = sample_specs([sp.pair for sp in usable], R, T, n_per_source, seed,
                              shapes=[images[sp.pair_id][0].shape for sp in usable])
+        pair_truth = 0
+        if source == "s1s2_la" and cells is not None:
+            specs, pair_truth = with_local_truth(specs, cells, R, T)
         samples = [cut_sample(s, *images[s.pair.pair_id], R, T) for s in specs]
         removed = 0
         if check_truth and source in CHECKED_SOURCES:
             keep = truth_check(samples)
             removed = int((~keep).sum())
             samples = [s for s, k in zip(samples, keep) if k]
-        out.append(SourceSamples(source, R, T, samples, len(specs), removed))
+        out.append(SourceSamples(source, R, T, samples, len(specs), removed, pair_truth))
     if not out:
         raise InputError(f"no {role} pairs are large enough for a {R} px window under {data_root}")
     return out

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError
+from ..core.sources import LA_TRUTHS
 
 DEFAULT_OUT = os.path.join("build", "dcdm")
 ONNX_DIR = Path(__file__).resolve().parent / "onnx"
@@ -173,7 +174,7 @@ def register(subparsers) -> None:
     t.add_argument("--match-sigma", type=float, default=None,
                    help="width in px of the matching loss's target at the true offset (default 1.0; smaller "
                         "asks for a sharper, more precise similarity peak)")
-    t.add_argument("--la-truth", default=None, choices=("upstream", "cells"),
+    t.add_argument("--la-truth", default=None, choices=LA_TRUTHS,
                    help="truth of the s1s2_la pairs: one upstream residual per pair (default), or templates "
                         "drawn inside the cells where CFOG and MIND agree, with the cell's own residual "
                         "(resources/truth/la_cells.csv from scripts/measure_residuals.py --la)")

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from sarcoreg.core.evaluate import score  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.matchers.common import finish_match  # noqa: E402
-from sarcoreg.core.sources import TEXTBOOK_CFOG, source_samples  # noqa: E402
+from sarcoreg.core.sources import LA_TRUTHS, TEXTBOOK_CFOG, source_samples  # noqa: E402
 from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 CLASSICAL = {
@@ -119,11 +119,12 @@ def surface_of(res, n):
     return np.nan_to_num(sim.astype(np.float32), nan=-1.0)
 
 
-def protocol_samples(data, R, T, n_per_source, seed, role):
+def protocol_samples(data, R, T, n_per_source, seed, role, la_truth="cells"):
     """``(groups, samples)`` of ``core.sources.source_samples`` at ``R / T``, the sources'
     sizes printed to stderr."""
-    groups = source_samples(data, R, T, n_per_source, seed, role)
-    print(f"{R}/{T}: " + ", ".join(f"{g.source} {len(g.samples)} (truth check removed {g.n_removed})"
+    groups = source_samples(data, R, T, n_per_source, seed, role, la_truth=la_truth)
+    print(f"{R}/{T}: " + ", ".join(f"{g.source} {len(g.samples)} (truth check removed {g.n_removed}"
+                                    + (f"; {g.n_pair_truth} with the pair's truth" if g.n_pair_truth else "") + ")"
                                     for g in groups), file=sys.stderr, flush=True)
     return groups, [s for g in groups for s in g.samples]
 
@@ -208,6 +209,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
     ap.add_argument("--samples", type=int, default=150, help="per source and setting")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--la-truth", choices=LA_TRUTHS, default="cells",
+                    help="s1s2_la truth: the agreeing cells under each template (default) or the pair's upstream residual")
     ap.add_argument("--role", default="dev", help="dev (to choose) or val (to report only)")
     ap.add_argument("--guard-px", type=float, default=3.0)
     ap.add_argument("--out", default="build/dev_choice.json")
@@ -227,7 +230,7 @@ def main(argv=None) -> int:
     measure = a.shift == "measure"
     shift = (0.0, 0.0) if measure else tuple(float(v) for v in a.shift.split(","))
     for R, T in settings:
-        groups, samples = protocol_samples(a.data, R, T, a.samples, a.seed, a.role)
+        groups, samples = protocol_samples(a.data, R, T, a.samples, a.seed, a.role, a.la_truth)
         surf, secs = {}, {}
         if not a.no_dcdm:
             items[(R, T)], t_sec = translations(samples, R, T, flips=measure)
@@ -254,7 +257,7 @@ def main(argv=None) -> int:
             print(f"  {label}: {secs[label]:.3f} s / sample", file=sys.stderr)
         data[(R, T)] = (groups, samples, surf, secs)
 
-    choice = {"role": a.role, "samples_per_source": a.samples, "seed": a.seed}
+    choice = {"role": a.role, "samples_per_source": a.samples, "seed": a.seed, "la_truth": a.la_truth}
     print("\n## Classical candidates (dev)\n")
     print("| candidate | 256/192 CMR(1) / CMR(5) / RMSE(all) | 512/384 CMR(1) / CMR(5) / RMSE(all) | s / sample 256, 512 | selection score |")
     print("|---|---|---|---|---|")

@@ -30,7 +30,7 @@ from sarcoreg.core.dcdm.contract import prepare  # noqa: E402
 from sarcoreg.core.dcdm.matcher import DcdmMatcher  # noqa: E402
 from sarcoreg.core.matchers.descriptor import CfogConfig, cfog_descriptor  # noqa: E402
 from sarcoreg.core.matchers.kernels import gaussian_blur  # noqa: E402
-from sarcoreg.core.sources import TEXTBOOK_CFOG, source_samples  # noqa: E402
+from sarcoreg.core.sources import LA_TRUTHS, TEXTBOOK_CFOG, source_samples  # noqa: E402
 from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 STRUCT = CfogConfig(**TEXTBOOK_CFOG)
@@ -61,12 +61,14 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
     ap.add_argument("--samples", type=int, default=60, help="per source")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--la-truth", choices=LA_TRUTHS, default="cells",
+                    help="s1s2_la truth: the agreeing cells under each template (default) or the pair's upstream residual")
     ap.add_argument("--role", default="val")
     ap.add_argument("--model-dir", default=None)
     ap.add_argument("--figure", default=None, help="PNG of a few examples per source")
     a = ap.parse_args(argv)
     m = DcdmMatcher(provider="cpu", model_dir=a.model_dir, fuse_cfog=0.0, guard_px=0.0)
-    groups = source_samples(a.data, 256, 192, a.samples, a.seed, a.role)
+    groups = source_samples(a.data, 256, 192, a.samples, a.seed, a.role, la_truth=a.la_truth)
     print(f"model {m.model_version}, {a.role}, 256/192\n")
     print("| source | n | SSIM translation | SSIM optical | structure translation | structure optical "
           "| stripes translation | stripes true SAR |")

@@ -20,7 +20,6 @@ the validation split stays untouched until the final evaluation.
 """
 from __future__ import annotations
 
-import csv
 import math
 import os
 import time
@@ -37,7 +36,7 @@ from ...core.matchers.kernels import peak_subpixel, zncc_surface
 from ...core.errors import InputError
 from ...core.staging import atomic_file
 from ...core.samples import DEV_FRACTION, split_of, split_train_dev  # noqa: F401 (re-exported)
-from ...core.sources import LA_CELLS_CSV, list_source_pairs
+from ...core.sources import LA_CELLS_CSV, LA_TRUTHS, list_source_pairs, read_la_cells
 from .config import PRESETS, DcdmConfig, TrainConfig
 from .data import DATASET_DIR, PairBank, describe, find_pairs, source_of
 from .losses import matching_loss, spc_loss, ssim, stripe_loss, zncc_torch
@@ -255,9 +254,6 @@ def _training_pairs(data_root: str) -> Tuple[List, List]:
     return train_pairs, dev_pairs
 
 
-LA_TRUTHS = ("upstream", "cells")
-
-
 def la_cells(la_truth: str) -> Optional[Dict[str, np.ndarray]]:
     """``None`` for the ``upstream`` truth, else ``{pair_id: (n, 4) [cy, cx, dy, dx]}``: the
     agreeing cells of ``resources/truth/la_cells.csv`` (``TrainConfig.la_truth``)."""
@@ -265,14 +261,10 @@ def la_cells(la_truth: str) -> Optional[Dict[str, np.ndarray]]:
         raise InputError(f"la_truth {la_truth!r} is unknown: use one of {', '.join(LA_TRUTHS)}")
     if la_truth == "upstream":
         return None
-    out: Dict[str, list] = {}
-    if LA_CELLS_CSV.is_file():
-        with open(LA_CELLS_CSV, newline="") as fh:
-            for row in csv.DictReader(fh):
-                out.setdefault(row["pair_id"], []).append([float(row[k]) for k in ("cy", "cx", "dy", "dx")])
+    out = read_la_cells()
     if not out:
         raise InputError(f"{LA_CELLS_CSV}: no s1s2_la cell: run `python scripts/measure_residuals.py --la` first")
-    return {k: np.asarray(v) for k, v in out.items()}
+    return out
 
 
 def _dev_set(dev_pairs: List, tcfg: TrainConfig, samples: int) -> List:
