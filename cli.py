@@ -213,8 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "with --protocol la (default val)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--noise", type=float, default=0.0, help="Gaussian noise variance on the optical template (0-0.3)")
-    e.add_argument("--la-truth", choices=LA_TRUTHS, default="cells",
-                   help="s1s2_la truth with --protocol sources: cells, the agreeing cells under each template "
+    e.add_argument("--la-truth", choices=LA_TRUTHS, default="local",
+                   help="s1s2_la truth with --protocol sources: local, the agreeing cells under each template "
                         "(default); upstream, the pair's one residual")
     e.set_defaults(func=cmd_evaluate)
 

@@ -265,7 +265,7 @@ class SourceScore:
 def evaluate_sources(data_root: str, matchers: Sequence[Union[str, Matcher]],
                      settings: Sequence[Tuple[int, int]] = SETTINGS, n_per_source: int = 200, seed: int = 0,
                      role: str = "val", sources: Optional[Sequence[str]] = None, check_truth: bool = True,
-                     feedback: Optional[Feedback] = None, la_truth: str = "cells") -> List[SourceScore]:
+                     feedback: Optional[Feedback] = None, la_truth: str = "local") -> List[SourceScore]:
     """The multi-region protocol: ``n_per_source`` samples from each source (``core.sources``) in
     ``role`` (``val`` to report, ``dev`` to choose), truth-checked, and every matcher scored per
     source and over all sources pooled (``overall``, each source weighing its sample count).

@@ -32,7 +32,7 @@ by more than ``MISS_PX``, the sample is left out (counted, never hidden). It app
 sources whose truth is a per-pair residual (``s1s2_la``, ``ombria``, ``multiearth``), not
 to the exact grids.
 
-A truth at the scale of a window for ``s1s2_la`` (``la_truth="cells"``, the default). A
+A truth at the scale of a window for ``s1s2_la`` (``la_truth="local"``, the default). A
 pair's upstream residual is off by a median of 1.4–1.7 px from the agreeing cells under a
 192 px template (``resources/truth/la_cells.csv``, CFOG and MIND within 1 px of each other on
 160 px cells), so at the scale of CMR(1) it is not the truth of a window. A sample's truth is
@@ -77,9 +77,12 @@ RESIDUALS_CSV = Path(__file__).resolve().parents[1] / "resources" / "truth" / "r
 LA_CELLS_CSV = RESIDUALS_CSV.parent / "la_cells.csv"
 LA_CELL_STEP = 208
 LA_CELLS_SPREAD_PX = 1.0   # cells under one template farther than this from their mean: no local truth
-# the truth of an s1s2_la sample: "cells", the mean residual of the agreeing cells under its
+# the truth of an s1s2_la sample: "local", the mean residual of the agreeing cells under its
 # template (the protocol's default); "upstream", the pair's one residual (before 2026-12-03)
-LA_TRUTHS = ("cells", "upstream")
+LA_TRUTHS = ("local", "upstream")
+# the same for training (sarcoreg train --la-truth), and "cells": templates drawn only inside
+# agreeing cells, with the cell's residual
+LA_TRAIN_TRUTHS = ("upstream", "cells", "local")
 CHECKED_SOURCES = ("s1s2_la", "ombria", "multiearth")   # per-pair residual truth: check samples
 AGREE_PX = 1.5
 MISS_PX = 3.0
@@ -341,7 +344,7 @@ class SourceSamples:
     samples: List[Sample]
     n_drawn: int
     n_removed: int            # left out by the truth check
-    n_pair_truth: int = 0     # s1s2_la with la_truth="cells": samples without an agreeing cell (pair's truth)
+    n_pair_truth: int = 0     # s1s2_la with la_truth="local": samples without an agreeing cell (pair's truth)
 
 
 def truth_check(samples: Sequence[Sample]) -> np.ndarray:
@@ -364,7 +367,7 @@ def source_samples(data_root: str, window_px: int, template_px: int, n_per_sourc
                    role: str = "val", sources: Iterable[str] = SOURCES, check_truth: bool = True,
                    pairs: Optional[Sequence[SourcePair]] = None,
                    images: Optional[Dict[str, Tuple[np.ndarray, np.ndarray]]] = None,
-                   la_truth: str = "cells") -> List[SourceSamples]:
+                   la_truth: str = "local") -> List[SourceSamples]:
     """``n_per_source`` protocol samples drawn from each source's pairs in ``role`` that are large
     enough for the setting (sources without such pairs are left out), truth-checked where the
     truth is a per-pair residual, ``s1s2_la`` with the truth of ``la_truth`` (module doc).
@@ -372,7 +375,7 @@ def source_samples(data_root: str, window_px: int, template_px: int, n_per_sourc
     R, T = int(window_px), int(template_px)
     if la_truth not in LA_TRUTHS:
         raise InputError(f"s1s2_la truth {la_truth!r} is unknown: use one of {', '.join(LA_TRUTHS)}")
-    cells = read_la_cells() if la_truth == "cells" else None
+    cells = read_la_cells() if la_truth == "local" else None
     pairs = list(pairs) if pairs is not None else list_source_pairs(data_root, [role], sources)
     if cells is not None and not cells and any(sp.source == "s1s2_la" for sp in pairs):
         raise InputError(f"{LA_CELLS_CSV}: no s1s2_la cell: run `python scripts/measure_residuals.py --la` "

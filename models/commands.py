@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError
-from ..core.sources import LA_TRUTHS
+from ..core.sources import LA_TRAIN_TRUTHS
 
 DEFAULT_OUT = os.path.join("build", "dcdm")
 ONNX_DIR = Path(__file__).resolve().parent / "onnx"
@@ -174,10 +174,12 @@ def register(subparsers) -> None:
     t.add_argument("--match-sigma", type=float, default=None,
                    help="width in px of the matching loss's target at the true offset (default 1.0; smaller "
                         "asks for a sharper, more precise similarity peak)")
-    t.add_argument("--la-truth", default=None, choices=LA_TRUTHS,
+    t.add_argument("--la-truth", default=None, choices=LA_TRAIN_TRUTHS,
                    help="truth of the s1s2_la pairs: one upstream residual per pair (default), or templates "
                         "drawn inside the cells where CFOG and MIND agree, with the cell's own residual "
-                        "(resources/truth/la_cells.csv from scripts/measure_residuals.py --la)")
+                        "(resources/truth/la_cells.csv from scripts/measure_residuals.py --la), or local: "
+                        "templates anywhere, with the truth of the agreeing cells under them where there are "
+                        "some (the evaluation's truth), else the pair's")
     t.add_argument("--device", default="cpu", help="cpu (default) or cuda (a GPU; see scripts/train_gpu.sh)")
     t.set_defaults(func=cmd_train)
 

@@ -119,7 +119,7 @@ def surface_of(res, n):
     return np.nan_to_num(sim.astype(np.float32), nan=-1.0)
 
 
-def protocol_samples(data, R, T, n_per_source, seed, role, la_truth="cells"):
+def protocol_samples(data, R, T, n_per_source, seed, role, la_truth="local"):
     """``(groups, samples)`` of ``core.sources.source_samples`` at ``R / T``, the sources'
     sizes printed to stderr."""
     groups = source_samples(data, R, T, n_per_source, seed, role, la_truth=la_truth)
@@ -209,8 +209,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
     ap.add_argument("--samples", type=int, default=150, help="per source and setting")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--la-truth", choices=LA_TRUTHS, default="cells",
-                    help="s1s2_la truth: the agreeing cells under each template (default) or the pair's upstream residual")
+    ap.add_argument("--la-truth", choices=LA_TRUTHS, default="local",
+                    help="s1s2_la truth: local, the agreeing cells under each template where they agree (default), or upstream, the pair's one residual")
     ap.add_argument("--role", default="dev", help="dev (to choose) or val (to report only)")
     ap.add_argument("--guard-px", type=float, default=3.0)
     ap.add_argument("--out", default="build/dev_choice.json")

@@ -18,9 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sarcoreg.core.evaluate import evaluate_sources, format_sources_markdown  # noqa: E402
-from sarcoreg.core.sources import LA_TRUTHS  # noqa: E402
 from sarcoreg.core.matchers import get_matcher, matcher_names  # noqa: E402
-from sarcoreg.core.sources import TEXTBOOK_CFOG  # noqa: E402
+from sarcoreg.core.sources import LA_TRUTHS, TEXTBOOK_CFOG  # noqa: E402
 
 
 def matchers(with_dcdm: bool = True, with_translation: bool = True, with_classical: bool = True):
@@ -44,10 +43,11 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
     ap.add_argument("--samples", type=int, default=120, help="per source and setting")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--la-truth", choices=LA_TRUTHS, default="cells",
-                    help="s1s2_la truth: the agreeing cells under each template (default) or the pair's upstream residual")
+    ap.add_argument("--la-truth", choices=LA_TRUTHS, default="local",
+                    help="s1s2_la truth: local, the agreeing cells under each template where they agree (default), or upstream, the pair's one residual")
     ap.add_argument("--role", default="val")
     ap.add_argument("--settings", default="256/192,512/384")
+    ap.add_argument("--sources", default=None, help="comma-separated sources (default: all)")
     ap.add_argument("--no-dcdm", action="store_true")
     ap.add_argument("--no-translation", action="store_true", help="leave out the translation alone")
     ap.add_argument("--only-dcdm", action="store_true",
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
         os.environ["SARCOREG_DCDM_DIR"] = os.path.abspath(a.model_dir)
     settings = tuple(tuple(int(v) for v in s.split("/")) for s in a.settings.split(","))
     res = evaluate_sources(a.data, matchers(not a.no_dcdm, not a.no_translation, not a.only_dcdm), settings, a.samples, a.seed,
-                           a.role, la_truth=a.la_truth)
+                           a.role, sources=a.sources.split(",") if a.sources else None, la_truth=a.la_truth)
     print(format_sources_markdown(res))
     return 0
 

@@ -61,8 +61,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=os.path.join("..", "shared", "data"))
     ap.add_argument("--samples", type=int, default=60, help="per source")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--la-truth", choices=LA_TRUTHS, default="cells",
-                    help="s1s2_la truth: the agreeing cells under each template (default) or the pair's upstream residual")
+    ap.add_argument("--la-truth", choices=LA_TRUTHS, default="local",
+                    help="s1s2_la truth: local, the agreeing cells under each template where they agree (default), or upstream, the pair's one residual")
     ap.add_argument("--role", default="val")
     ap.add_argument("--model-dir", default=None)
     ap.add_argument("--figure", default=None, help="PNG of a few examples per source")

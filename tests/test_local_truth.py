@@ -66,7 +66,7 @@ def test_cells_lie_on_the_grid_the_rule_assumes():
 @pytest.mark.shared_data
 def test_the_protocol_draws_the_same_samples_under_either_truth(shared_data):
     kw = dict(role="dev", sources=("s1s2_la",), check_truth=False)
-    local = src.source_samples(str(shared_data), 256, 192, 24, 3, la_truth="cells", **kw)[0]
+    local = src.source_samples(str(shared_data), 256, 192, 24, 3, la_truth="local", **kw)[0]
     upstream = src.source_samples(str(shared_data), 256, 192, 24, 3, la_truth="upstream", **kw)[0]
     assert len(local.samples) == len(upstream.samples) == 24 and upstream.n_pair_truth == 0
     moved = 0

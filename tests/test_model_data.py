@@ -133,3 +133,27 @@ def test_anchored_pairs_draw_templates_inside_their_cells(shared_data):
         r0, c0 = cy - CELL_PX // 2, cx - CELL_PX // 2
         surface = zncc_surface(tm, prepare(opt[r0:r0 + CELL_PX, c0:c0 + CELL_PX]))
         assert float(np.nanmax(surface)) > 0.999        # the template is cut from inside the cell
+
+
+@pytest.mark.shared_data
+def test_local_anchors_give_the_truth_of_the_cell_under_the_template(shared_data):
+    """With ``anchor_mode="under"`` templates are drawn anywhere: under the cell they take its
+    residual, elsewhere the pair's (the evaluation's ``local`` truth)."""
+    pair = find_pairs(str(shared_data), "train")[0]
+    dy, dx = round(pair.residual_dy_px) + 0.3, round(pair.residual_dx_px) - 0.4
+    cells = np.array([[cy, cx, dy, dx] for cy in (304.0, 512.0, 720.0) for cx in (304.0, 512.0, 720.0)])
+    bank = PairBank([pair], seed=4, anchors={pair.pair_id: cells}, anchor_mode="under")
+    pair_frac = (pair.residual_dy_px - round(pair.residual_dy_px), pair.residual_dx_px - round(pair.residual_dx_px))
+    seen = {"cell": 0, "pair": 0}
+    for _ in range(40):
+        tr, tc = bank.sample(160, 96, augment=False)[3:]
+        frac = (tr - round(tr), tc - round(tc))
+        if frac == pytest.approx((0.3, -0.4), abs=1e-6):
+            seen["cell"] += 1
+        else:
+            assert frac == pytest.approx(pair_frac, abs=1e-6)
+            seen["pair"] += 1
+    # the 208 px squares around the nine cells cover about half of the places a template can take
+    assert seen["pair"] >= 8 and seen["cell"] >= 8, seen
+    with pytest.raises(ValueError, match="inside or under"):
+        PairBank([pair], anchor_mode="near")

@@ -70,7 +70,9 @@ class TrainConfig:
     match_sigma_px: float = 1.0        # width of the matching loss's target blob at the truth
     # the truth of the s1s2_la pairs: "upstream" (one residual_shift_px per pair) or "cells"
     # (templates drawn inside the cells where CFOG and MIND agree, with the cell's own residual:
-    # resources/truth/la_cells.csv, scripts/measure_residuals.py --la)
+    # resources/truth/la_cells.csv, scripts/measure_residuals.py --la) or "local" (templates
+    # anywhere, the truth of the agreeing cells under them where they agree, else the pair's:
+    # the evaluation's truth, core.sources.local_truth)
     la_truth: str = "upstream"
     match_warmup: Tuple[float, float] = (0.1, 0.25)   # matching loss off, then ramped in (budget fractions)
     clip_grad: float = 5.0

@@ -38,7 +38,7 @@ import numpy as np
 
 from ...core.dcdm.contract import prepare
 from ...core.samples import DATASET_DIR, Pair, list_pairs, load_pair, split_of
-from ...core.sources import SourcePair
+from ...core.sources import SourcePair, local_truth
 from ...core.sources import load as load_source
 
 log = logging.getLogger("sarcoreg.models.data")
@@ -130,6 +130,14 @@ def source_of(p) -> str:
     return DATASET_DIR if DATASET_DIR in Path(p.optical_path).parts else p.pair_id.split("/")[0]
 
 
+def _template_bounds(H: int, W: int, R: int, T: int, margin: int, oy: int, ox: int, iy: int, ix: int):
+    """``(lo_r, hi_r, lo_c, hi_c)``: where the optical template's top-left ``(r, c)`` may lie so
+    that it (with ``margin``), its SAR (moved by ``(iy, ix)``) and the SAR window of top-left
+    ``(r + iy - oy, c + ix - ox)`` all fit in an ``H`` × ``W`` pair."""
+    return (max(margin, oy - iy, margin - iy), min(H - T - margin, H - R + oy - iy, H - T - margin - iy),
+            max(margin, ox - ix, margin - ix), min(W - T - margin, W - R + ox - ix, W - T - margin - ix))
+
+
 class PairBank:
     """The pixels of some pairs in memory and a seeded sampler of training crops.
 
@@ -142,10 +150,18 @@ class PairBank:
     (the agreeing cells of ``scripts/measure_residuals.py --la``, ``CELL_PX`` wide). A pair
     listed there has its templates drawn inside one of its cells, with that cell's residual as
     the truth, instead of anywhere with the pair's one residual.
+
+    ``anchor_mode``: ``"inside"`` (above) or ``"under"``: templates drawn anywhere, each with
+    the truth of the agreeing cells under it where they agree with each other, else the pair's
+    residual: the evaluation's ``local`` truth (``core.sources.local_truth``), so that the
+    places where the classical matchers do not agree stay in training.
     """
 
     def __init__(self, pairs: Sequence, augment: Optional[Augment] = None, seed: int = 0,
-                 anchors: Optional[Dict[str, np.ndarray]] = None):
+                 anchors: Optional[Dict[str, np.ndarray]] = None, anchor_mode: str = "inside"):
+        if anchor_mode not in ("inside", "under"):
+            raise ValueError(f"anchor_mode {anchor_mode!r}: use inside or under")
+        self.anchor_mode = anchor_mode
         self.pairs, self.images, sources = [], [], []
         for p in pairs:
             if isinstance(p, SourcePair):
@@ -181,20 +197,23 @@ class PairBank:
             k = self._pick()
             pair, (opt, sar), cells = self.pairs[k], self.images[k], self.anchors[k]
             H, W = sar.shape
-            cell = None if cells is None else cells[int(rng.integers(len(cells)))]
+            cell = None if cells is None or self.anchor_mode == "under" else cells[int(rng.integers(len(cells)))]
             dy, dx = (pair.residual_dy_px, pair.residual_dx_px) if cell is None else (cell[2], cell[3])
             iy, ix = int(round(dy)), int(round(dx))
             oy, ox = (int(v) for v in rng.integers(0, R - T + 1, size=2))
-            # optical template top-left (r, c) with margin; SAR window top-left r + iy - oy
-            lo_r = max(margin, oy - iy, margin - iy)
-            hi_r = min(H - T - margin, H - R + oy - iy, H - T - margin - iy)
-            lo_c = max(margin, ox - ix, margin - ix)
-            hi_c = min(W - T - margin, W - R + ox - ix, W - T - margin - ix)
+            lo_r, hi_r, lo_c, hi_c = _template_bounds(H, W, R, T, margin, oy, ox, iy, ix)
             if lo_r > hi_r or lo_c > hi_c:
                 continue
             if cell is None:
                 r = int(rng.integers(lo_r, hi_r + 1))
                 c = int(rng.integers(lo_c, hi_c + 1))
+                local = local_truth(cells, r, c, T) if cells is not None else None
+                if local is not None:
+                    dy, dx = local
+                    iy, ix = int(round(dy)), int(round(dx))
+                    lo_r, hi_r, lo_c, hi_c = _template_bounds(H, W, R, T, margin, oy, ox, iy, ix)
+                    if not (lo_r <= r <= hi_r and lo_c <= c <= hi_c):
+                        continue
             else:
                 # the template inside the cell (centred on it when it is the larger)
                 j = max(0, (CELL_PX - T) // 2)

@@ -36,7 +36,7 @@ from ...core.matchers.kernels import peak_subpixel, zncc_surface
 from ...core.errors import InputError
 from ...core.staging import atomic_file
 from ...core.samples import DEV_FRACTION, split_of, split_train_dev  # noqa: F401 (re-exported)
-from ...core.sources import LA_CELLS_CSV, LA_TRUTHS, list_source_pairs, read_la_cells
+from ...core.sources import LA_CELLS_CSV, LA_TRAIN_TRUTHS, list_source_pairs, read_la_cells
 from .config import PRESETS, DcdmConfig, TrainConfig
 from .data import DATASET_DIR, PairBank, describe, find_pairs, source_of
 from .losses import matching_loss, spc_loss, ssim, stripe_loss, zncc_torch
@@ -192,12 +192,13 @@ def _set_up(options: RunOptions, tcfg: TrainConfig, log: Callable[[str], None]) 
     tcfg, state = start.tcfg, start.state
     train_pairs, dev_pairs = _training_pairs(options.data_root)
     anchors = la_cells(tcfg.la_truth)
-    if anchors is not None:
+    if anchors is not None and tcfg.la_truth == "cells":
         train_pairs = [p for p in train_pairs if source_of(p) != DATASET_DIR or p.pair_id in anchors]
     log(f"train pairs: {len(train_pairs)} ({describe(train_pairs)}); dev pairs: {len(dev_pairs)}"
         + (f"; s1s2_la truth: {sum(len(anchors.get(p.pair_id, ())) for p in train_pairs)} agreeing cells"
            if anchors is not None else ""))
-    bank = PairBank(train_pairs, seed=tcfg.seed + state["step"] + 7 * state["ae_step"], anchors=anchors)
+    bank = PairBank(train_pairs, seed=tcfg.seed + state["step"] + 7 * state["ae_step"], anchors=anchors,
+                    anchor_mode="inside" if tcfg.la_truth == "cells" else "under")
     dev_set = _dev_set(dev_pairs, tcfg, options.dev_samples)
     meta = _run_meta(options, tcfg, train_pairs, dev_pairs, start.resumed)
     return _Run(options, tcfg, model, torch.device(options.device), state, meta, start.resumed, bank, dev_set,
@@ -257,8 +258,8 @@ def _training_pairs(data_root: str) -> Tuple[List, List]:
 def la_cells(la_truth: str) -> Optional[Dict[str, np.ndarray]]:
     """``None`` for the ``upstream`` truth, else ``{pair_id: (n, 4) [cy, cx, dy, dx]}``: the
     agreeing cells of ``resources/truth/la_cells.csv`` (``TrainConfig.la_truth``)."""
-    if la_truth not in LA_TRUTHS:
-        raise InputError(f"la_truth {la_truth!r} is unknown: use one of {', '.join(LA_TRUTHS)}")
+    if la_truth not in LA_TRAIN_TRUTHS:
+        raise InputError(f"la_truth {la_truth!r} is unknown: use one of {', '.join(LA_TRAIN_TRUTHS)}")
     if la_truth == "upstream":
         return None
     out = read_la_cells()
