@@ -78,7 +78,7 @@ LA_CELLS_CSV = RESIDUALS_CSV.parent / "la_cells.csv"
 LA_CELL_STEP = 208
 LA_CELLS_SPREAD_PX = 1.0   # cells under one template farther than this from their mean: no local truth
 # the truth of an s1s2_la sample: "local", the mean residual of the agreeing cells under its
-# template (the protocol's default); "upstream", the pair's one residual (before 2026-12-03)
+# template where they agree (the protocol's default); "upstream", the pair's one residual (before)
 LA_TRUTHS = ("local", "upstream")
 # the same for training (sarcoreg train --la-truth), and "cells": templates drawn only inside
 # agreeing cells, with the cell's residual
@@ -344,7 +344,7 @@ class SourceSamples:
     samples: List[Sample]
     n_drawn: int
     n_removed: int            # left out by the truth check
-    n_pair_truth: int = 0     # s1s2_la with la_truth="local": samples without an agreeing cell (pair's truth)
+    n_pair_truth: int = 0     # s1s2_la, la_truth="local": samples that keep the pair's residual (no agreeing cell)
 
 
 def truth_check(samples: Sequence[Sample]) -> np.ndarray:

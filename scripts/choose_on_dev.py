@@ -19,7 +19,9 @@ Every candidate's similarity surface is computed once per sample, then:
    0 … 1, each with and without the *guard* (where the fused peak lies more than
    ``--guard-px`` from the classical peak, take the classical answer and halve the
    confidence, so the window is flagged, not hidden): per template size the best w whose
-   RMSE(all) is not above the classical part's, preferring the guard when scores tie.
+   RMSE(all) is not above the classical part's, preferring the guard when scores tie; and
+   with the *snap* (where the fused and the classical peaks lie within ``SNAPS`` px of each
+   other, the classical peak's sub-pixel position is the answer), preferring no snap on ties.
 
 Prints Markdown tables and writes the choice as JSON.
 """
@@ -55,6 +57,9 @@ CLASSICAL = {
     "mind": ("mind", {}),
 }
 WEIGHTS = np.round(np.linspace(0, 1, 11), 2)
+# the snap: where the fused and the classical peaks lie this close (px), the classical peak's
+# sub-pixel position is the answer (the translation places the peak, the classical part refines it)
+SNAPS = (1.0, 2.0)
 
 
 ATTENTION = (0.0, 0.1, 0.2, 0.4, 0.8)
@@ -70,7 +75,7 @@ def translations(samples, R, T, flips=True):
     from sarcoreg.core.dcdm.contract import prepare
     from sarcoreg.core.dcdm.matcher import displacement_prior
 
-    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, attention_prior=0.0, translation_shift_px=(0.0, 0.0))
+    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, attention_prior=0.0, translation_shift_px=(0.0, 0.0))
     n = R - T + 1
     out, secs = [], []
     for s in samples:
@@ -108,7 +113,7 @@ def translation_surfaces(items, samples, R, T, shift):
     moved by ``shift`` (rows, cols) px first."""
     from sarcoreg.core.dcdm.contract import prepare
 
-    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, attention_prior=0.0, translation_shift_px=shift)
+    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, attention_prior=0.0, translation_shift_px=shift)
     return [surface_of(m._finish(s.template, s.reference, prepare(s.reference), tr, time.perf_counter()), R - T + 1)
             for s, (tr, _, _) in zip(samples, items)]
 
@@ -163,13 +168,19 @@ def score_surfaces(name, R, T, samples, surfaces, confidences=None):
                  ok, conf, [0.0] * len(samples)), np.array(rows), np.array(cols), np.array(ok)
 
 
-def guarded(name, R, T, samples, fused, classical, guard_px):
+def guarded(name, R, T, samples, fused, classical, guard_px, snap_px=0.0):
+    """The fused peaks with the guard (farther than ``guard_px`` from the classical peak: the
+    classical answer, half its confidence; 0: off) and the snap (within ``snap_px``: the
+    classical peak's position, the fused confidence; 0: off), as ``DcdmMatcher`` applies them."""
     rows, cols, ok, conf = [], [], [], []
     for f, c in zip(fused, classical):
         mf = finish_match(f, 4.0, time.perf_counter())
         mc = finish_match(c, 4.0, time.perf_counter())
-        if mf.ok and mc.ok and np.hypot(mf.row - mc.row, mf.col - mc.col) > guard_px:
+        apart = np.hypot(mf.row - mc.row, mf.col - mc.col) if mf.ok and mc.ok else np.nan
+        if guard_px > 0 and apart > guard_px:
             rows.append(mc.row), cols.append(mc.col), ok.append(True), conf.append(0.5 * mc.confidence)
+        elif snap_px > 0 and apart <= snap_px:
+            rows.append(mc.row), cols.append(mc.col), ok.append(True), conf.append(mf.confidence)
         else:
             rows.append(mf.row), cols.append(mf.col), ok.append(mf.ok), conf.append(mf.confidence)
     return score(name, R, T, 0.0, rows, cols, [x.true_row for x in samples], [x.true_col for x in samples],
@@ -301,16 +312,20 @@ def main(argv=None) -> int:
         for w, prior in [(w, p) for w in WEIGHTS for p in (ATTENTION if a.attention else (0.0,))]:
             fused = [(1 - w) * a_ + w * b_ + prior * c_ for a_, b_, c_ in zip(tr, cl, att)]
             plain = score_surfaces("fused", R, T, samples, fused)[0]
-            guard = guarded("fused+guard", R, T, samples, fused, cl, a.guard_px)
-            for g, s in (("no", plain), ("yes", guard)):
-                print(f"| {R} / {T} | {w:.1f}{f' + att {prior:g}' if prior else ''} | {g} | {s.cmr1:.3f} | {s.cmr3:.3f} | {s.cmr5:.3f} | {s.rmse_all:.2f} "
-                      f"| {s.confidence_auc:.2f} |")
-                key = (sample_score(s), g == "yes")
+            rules = [("no", 0.0, plain), ("yes", 0.0, guarded("fused+guard", R, T, samples, fused, cl, a.guard_px))]
+            if 0 < w < 1:
+                rules += [(g, snap, guarded("fused+snap", R, T, samples, fused, cl, a.guard_px if g == "yes" else 0.0, snap))
+                          for snap in SNAPS for g in ("no", "yes")]
+            for g, snap, s in rules:
+                print(f"| {R} / {T} | {w:.1f}{f' + att {prior:g}' if prior else ''} | {g}{f', snap {snap:g} px' if snap else ''} "
+                      f"| {s.cmr1:.3f} | {s.cmr3:.3f} | {s.cmr5:.3f} | {s.rmse_all:.2f} | {s.confidence_auc:.2f} |")
+                key = (sample_score(s), g == "yes", -snap)
                 if s.rmse_all <= base.rmse_all + 1e-9 and (best is None or key > best[0]):
-                    best = (key, float(w), g == "yes", s, float(prior))
+                    best = (key, float(w), g == "yes", s, float(prior), snap)
         if best is None:
-            best = ((sample_score(base), True), 1.0, True, base, 0.0)
-        fusion[str(T)] = {"weight": best[1], "guard": best[2], "attention_prior": best[4], "cmr1": round(best[3].cmr1, 4),
+            best = ((sample_score(base), True, 0.0), 1.0, True, base, 0.0, 0.0)
+        fusion[str(T)] = {"weight": best[1], "guard": best[2], "snap_px": best[5], "attention_prior": best[4],
+                          "cmr1": round(best[3].cmr1, 4),
                           "cmr3": round(best[3].cmr3, 4), "cmr5": round(best[3].cmr5, 4),
                           "selection_score": round(best[0][0], 4), "rmse_all": round(best[3].rmse_all, 3),
                           "classical_rmse_all": round(base.rmse_all, 3)}

@@ -32,7 +32,7 @@ def matchers(with_dcdm: bool = True, with_translation: bool = True, with_classic
     if with_dcdm and "dcdm" in matcher_names():
         out.append(get_matcher("dcdm"))
     if with_dcdm and with_translation and "dcdm" in matcher_names():
-        alone = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0)
+        alone = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0)
         alone.name = "dcdm translation alone"
         out.append(alone)
     return out

@@ -6,7 +6,7 @@
 # 1. export CHECKPOINT to OUTDIR/onnx (checked against torch by export-onnx);
 # 2. on the dev split only (scripts/choose_on_dev.py, seed 11): the translation alone and its
 #    fusion with the classical part (MIND), the fusion weight per template size and the guard
-#    and the translation's own sub-pixel displacement, measured with flipped pairs (no truth)
+#    and the snap, and the translation's own sub-pixel displacement, measured with flipped pairs (no truth)
 #    (steps 1 and 2: scripts/export_and_choose.sh);
 # 3. store that choice in the model (sarcoreg set-matching);
 # 4. the multi-region validation (scripts/eval_sources.py --only-dcdm, seed 0, both settings)
@@ -31,6 +31,7 @@ guard = any(v["guard"] for v in fusion.values())
 print(json.dumps({"fuse_classical": {t: v["weight"] for t, v in fusion.items()},
                   "classical": {"matcher": choice["classical"]["matcher"], "options": choice["classical"]["options"]},
                   "guard_px": choice["guard_px"] if guard else 0.0, "attention_prior": 0.0,
+                  "snap_px": {t: v.get("snap_px", 0.0) for t, v in fusion.items()},
                   "translation_shift_px": choice.get("translation_shift_px", [0.0, 0.0])}))
 EOF
 )

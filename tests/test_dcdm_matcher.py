@@ -224,8 +224,8 @@ def test_guard_keeps_the_classical_answer_where_fusion_moves_away(shared_data):
     groups = source_samples(str(shared_data), 256, 192, 8, seed=5, role="dev", sources=("ombria",),
                             check_truth=False)
     cfog = get_matcher("cfog")
-    free = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, classical="cfog", classical_options={})
-    guarded = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=1.0, classical="cfog", classical_options={})
+    free = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, classical="cfog", classical_options={})
+    guarded = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=1.0, snap_px=0.0, classical="cfog", classical_options={})
     replaced = 0
     for s in groups[0].samples:
         c, f, g = (m.match(s.template, s.reference) for m in (cfog, free, guarded))
@@ -240,6 +240,35 @@ def test_guard_keeps_the_classical_answer_where_fusion_moves_away(shared_data):
 
 @needs_model
 @pytest.mark.shared_data
+def test_snap_takes_the_classical_position_where_both_find_the_same_peak(shared_data):
+    """With the snap on, an answer within ``snap_px`` of the classical peak is moved onto it
+    (the fused confidence kept); farther ones are the fused peak itself. Per template size."""
+    from sarcoreg.core.sources import source_samples
+
+    groups = source_samples(str(shared_data), 256, 192, 8, seed=5, role="dev", sources=("ombria",),
+                            check_truth=False)
+    mind = get_matcher("mind")
+    kw = dict(provider="cpu", fuse_cfog=0.5, guard_px=0.0, classical="mind", classical_options={})
+    free = DcdmMatcher(snap_px=0.0, **kw)
+    snapped = DcdmMatcher(snap_px={"192": 2.0, "384": 0.0}, **kw)
+    assert (snapped.snap(192), snapped.snap(384), snapped.snap(500)) == (2.0, 0.0, 0.0)
+    moved = 0
+    for s in groups[0].samples:
+        c, f, g = (m.match(s.template, s.reference) for m in (mind, free, snapped))
+        assert g.confidence == pytest.approx(f.confidence)
+        if np.hypot(f.row - c.row, f.col - c.col) <= 2.0:
+            assert (g.row, g.col) == (c.row, c.col)
+            moved += (f.row, f.col) != (c.row, c.col)
+        else:
+            assert (g.row, g.col) == (f.row, f.col)
+    assert moved >= 1, "the fused peak always sat on the MIND peak: the test proves nothing"
+    assert snapped.facts()["snap_px"] == {"192": 2.0, "384": 0.0}
+    with pytest.raises(InputError):
+        DcdmMatcher(provider="cpu", snap_px=-1.0)
+
+
+@needs_model
+@pytest.mark.shared_data
 def test_translation_shift_moves_the_translation_before_it_is_matched(shared_data):
     """A whole-pixel ``translation_shift_px`` moves the translation-alone peak by exactly that
     much the other way; the stored value travels in the metadata and bad values are refused."""
@@ -247,8 +276,8 @@ def test_translation_shift_moves_the_translation_before_it_is_matched(shared_dat
 
     s = source_samples(str(shared_data), 256, 192, 2, seed=5, role="dev", sources=("ombria",),
                        check_truth=False)[0].samples[0]
-    plain = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, translation_shift_px=(0.0, 0.0))
-    moved = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, translation_shift_px=(2.0, -1.0))
+    plain = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, translation_shift_px=(0.0, 0.0))
+    moved = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, translation_shift_px=(2.0, -1.0))
     a, b = plain.match(s.template, s.reference), moved.match(s.template, s.reference)
     assert a.ok and b.ok
     assert b.row == pytest.approx(a.row - 2.0, abs=0.05) and b.col == pytest.approx(a.col + 1.0, abs=0.05)

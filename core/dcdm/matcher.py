@@ -53,18 +53,26 @@ GPU_BATCH = 16          # windows per call on CUDA
 _CLASSICAL_HELPER = HelperThread("sarcoreg-classical")
 
 
-def _fuse_table(value, where: str) -> Tuple[Tuple[int, float], ...]:
-    """``((template_px, weight), ...)`` from a ``fuse_cfog`` that is one weight for every
-    size or ``{"<template px>": weight, ...}`` (tuned per size on the dev pairs)."""
+def _size_table(value, name: str, where: str) -> Tuple[Tuple[int, float], ...]:
+    """``((template_px, value), ...)`` from one number or ``{"<template px>": number, ...}``."""
     try:
         if isinstance(value, dict):
             table = tuple(sorted((int(k), float(v)) for k, v in value.items()))
         else:
             table = ((0, float(value)),)
     except (TypeError, ValueError):
-        raise ModelError(f"{where}: fuse_cfog {value!r} is neither a number nor {{template px: weight}}: "
+        raise ModelError(f"{where}: {name} {value!r} is neither a number nor {{template px: number}}: "
                          "re-export the model") from None
-    if not table or not all(0.0 <= w <= 1.0 for _, w in table):
+    if not table:
+        raise ModelError(f"{where}: {name} is an empty table: re-export the model")
+    return table
+
+
+def _fuse_table(value, where: str) -> Tuple[Tuple[int, float], ...]:
+    """``((template_px, weight), ...)`` from a ``fuse_cfog`` that is one weight for every
+    size or ``{"<template px>": weight, ...}`` (tuned per size on the dev pairs)."""
+    table = _size_table(value, "fuse_cfog", where)
+    if not all(0.0 <= w <= 1.0 for _, w in table):
         raise InputError(f"fuse_cfog {value!r}: weights must be in [0, 1]")
     return table
 
@@ -126,6 +134,10 @@ class DcdmMatcher:
     peak, the classical answer is kept with half its confidence and a ``note`` (the window is
     flagged, not hidden), so fusion cannot add gross errors the classical part does not make
     (default: the model's metadata ``matching.guard_px``, else 0 = off).
+    ``snap_px``: where the fused peak lies within this of the classical part's peak, the
+    answer is the classical peak's sub-pixel position with the fused confidence (the fusion
+    places the peak, the classical part refines it); one value, or ``{template px: value}``
+    (the nearest tuned size applies; default: the metadata's ``matching.snap_px``, else 0 = off).
     ``translation_shift_px``: ``(rows, cols)`` by which the model's translation is moved
     before it is matched: the model's own systematic sub-pixel displacement of its output,
     measured without truth by ``scripts/choose_on_dev.py`` (the translation of a flipped pair,
@@ -140,7 +152,7 @@ class DcdmMatcher:
                  exclusion_radius_px: float = 4.0, batch_size: Optional[int] = None,
                  classical: Optional[str] = None, classical_options: Optional[dict] = None,
                  guard_px: Optional[float] = None, precision: str = "auto",
-                 translation_shift_px: Optional[Tuple[float, float]] = None):
+                 translation_shift_px: Optional[Tuple[float, float]] = None, snap_px=None):
         model = open_model(model_dir, provider, threads, precision)
         self.precision = model.precision            # graph file opened: fp32, or a gated int8/fp16 variant
         self.precision_note = model.precision_note
@@ -179,6 +191,9 @@ class DcdmMatcher:
         self.guard_px = float(tuned.get("guard_px", 0.0) if guard_px is None else guard_px)
         if not self.guard_px >= 0.0:
             raise InputError(f"guard_px {self.guard_px} must be >= 0 (0: off)")
+        self.snap_table = _size_table(tuned.get("snap_px", 0.0) if snap_px is None else snap_px, "snap_px", where)
+        if not all(v >= 0.0 for _, v in self.snap_table):
+            raise InputError(f"snap_px {snap_px!r}: distances must be >= 0 (0: off)")
         shift = tuned.get("translation_shift_px", (0.0, 0.0)) if translation_shift_px is None else translation_shift_px
         try:
             self.translation_shift_px = tuple(float(v) for v in shift)
@@ -198,7 +213,12 @@ class DcdmMatcher:
     def facts(self) -> dict:
         """What ``report.json`` records about this matcher beyond its name and versions."""
         return {"classical": self.classical, "guard_px": self.guard_px,
+                "snap_px": {str(t): v for t, v in self.snap_table} if len(self.snap_table) > 1 else self.snap_table[0][1],
                 "translation_shift_px": list(self.translation_shift_px)}
+
+    def snap(self, template_px: int) -> float:
+        """The snap distance for a template of ``template_px``: that of the nearest tuned size."""
+        return min(self.snap_table, key=lambda tv: abs(tv[0] - template_px))[1]
 
     def fuse_weight(self, template_px: int) -> float:
         """CFOG weight for a template of ``template_px``: linear between the tuned sizes,
@@ -317,7 +337,7 @@ class DcdmMatcher:
 
     def _needs_classical(self, template_px: int) -> bool:
         """Whether the fusion or the guard uses the classical part's match."""
-        return self.fuse_weight(template_px) > 0 or self.guard_px > 0
+        return self.fuse_weight(template_px) > 0 or self.guard_px > 0 or self.snap(template_px) > 0
 
     def _finish(self, t: np.ndarray, r: np.ndarray, r_prepared: np.ndarray, tr: Translation,
                 start: float, classical: Optional[Match] = None) -> Match:
@@ -338,14 +358,17 @@ class DcdmMatcher:
         if self.attention_prior > 0:
             surface = surface + self.attention_prior * displacement_prior(tr, n_out)
         m = finish_match(surface.astype(np.float32), self.exclusion_radius_px, start)
-        if self.guard_px > 0 and classical is not None and classical.ok and m.ok:
+        if classical is not None and classical.ok and m.ok:
             apart = float(np.hypot(m.row - classical.row, m.col - classical.col))
-            if apart > self.guard_px:
+            if 0 < self.guard_px < apart:
                 # the translation pulled the peak away from where the classical part is sure:
                 # keep the classical answer, and halve the confidence so the window is flagged
                 m = dataclasses.replace(
                     classical, confidence=0.5 * classical.confidence,
                     note=f"guard: learned and {self.classical} peaks {apart:.1f} px apart; {self.classical} kept")
+            elif apart <= self.snap(t.shape[0]):
+                # the same peak: the classical surface places it more precisely
+                m = dataclasses.replace(m, row=classical.row, col=classical.col)
         full = np.full(t.shape, np.nan, dtype=np.float32)
         full[:t_used, :t_used] = aligned
         return dataclasses.replace(m, translated=full, seconds=time.perf_counter() - start)
