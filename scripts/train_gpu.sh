@@ -33,5 +33,5 @@ RESUME=()
 [[ -f $OUT/dcdm_$PRESET/last.pt ]] && RESUME=(--resume)
 PYTHONPATH="$LINK${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m sarcoreg train --data "$DATA" --out "$OUT/dcdm_$PRESET" \
     --preset "$PRESET" --device cuda --threads 4 --batch 16 --time-budget-min "$MINUTES" \
-    --keep-every 500 --dev-every 200 --la-truth cells "${RESUME[@]}"
+    --keep-every 500 --dev-every 200 --la-truth local "${RESUME[@]}"
 ls -la "$OUT/dcdm_$PRESET"
