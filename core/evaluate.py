@@ -288,9 +288,7 @@ def evaluate_sources(data_root: str, matchers: Sequence[Union[str, Matcher]],
         groups = src.source_samples(data_root, window_px, template_px, n_per_source, seed, role, chosen,
                                     check_truth, pairs, images, la_truth)
         samples = [s for g in groups for s in g.samples]
-        feedback.info(f"window {window_px} template {template_px}: " + ", ".join(
-            f"{g.source} {len(g.samples)} of {g.n_drawn} (truth check removed {g.n_removed}"
-            + (f"; {g.n_pair_truth} with the pair's residual" if g.n_pair_truth else "") + ")" for g in groups))
+        feedback.info(f"window {window_px} template {template_px}: " + ", ".join(g.counts() for g in groups))
         total = len(objs) * len(samples)
         done = 0
 

@@ -152,18 +152,17 @@ def with_local_truth(specs: Sequence[SampleSpec], cells: Dict[str, np.ndarray], 
     """``(specs, n)``: ``specs`` with the truth of the agreeing cells under each template
     (``local_truth``); ``n`` of them keep the pair's residual (no such cell, or the template
     would leave its window)."""
-    out, kept = [], 0
+    out, kept, room = [], 0, window_px - template_px
     for spec in specs:
         found = local_truth(cells.get(spec.pair.pair_id), spec.opt_row, spec.opt_col, template_px)
-        row = col = -1.0
         if found is not None:
             row = spec.true_row + found[0] - spec.pair.residual_dy_px
             col = spec.true_col + found[1] - spec.pair.residual_dx_px
-        if 0.0 <= row <= window_px - template_px and 0.0 <= col <= window_px - template_px:
-            out.append(replace(spec, true_row=row, true_col=col))
-        else:
-            out.append(spec)
-            kept += 1
+            if 0.0 <= row <= room and 0.0 <= col <= room:
+                out.append(replace(spec, true_row=row, true_col=col))
+                continue
+        out.append(spec)
+        kept += 1
     return out, kept
 
 
@@ -345,6 +344,11 @@ class SourceSamples:
     n_drawn: int
     n_removed: int            # left out by the truth check
     n_pair_truth: int = 0     # s1s2_la, la_truth="local": samples that keep the pair's residual (no agreeing cell)
+
+    def counts(self) -> str:
+        """``"s1s2_la 92 of 100 (truth check removed 8; 30 with the pair's residual)"``."""
+        pair = f"; {self.n_pair_truth} with the pair's residual" if self.n_pair_truth else ""
+        return f"{self.source} {len(self.samples)} of {self.n_drawn} (truth check removed {self.n_removed}{pair})"
 
 
 def truth_check(samples: Sequence[Sample]) -> np.ndarray:

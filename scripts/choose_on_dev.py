@@ -38,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from sarcoreg.core.dcdm.matcher import TRANSLATION_ALONE  # noqa: E402
 from sarcoreg.core.evaluate import score  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.matchers.common import finish_match  # noqa: E402
@@ -75,7 +76,7 @@ def translations(samples, R, T, flips=True):
     from sarcoreg.core.dcdm.contract import prepare
     from sarcoreg.core.dcdm.matcher import displacement_prior
 
-    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, attention_prior=0.0, translation_shift_px=(0.0, 0.0))
+    m = get_matcher("dcdm", **TRANSLATION_ALONE, attention_prior=0.0, translation_shift_px=(0.0, 0.0))
     n = R - T + 1
     out, secs = [], []
     for s in samples:
@@ -113,7 +114,7 @@ def translation_surfaces(items, samples, R, T, shift):
     moved by ``shift`` (rows, cols) px first."""
     from sarcoreg.core.dcdm.contract import prepare
 
-    m = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, attention_prior=0.0, translation_shift_px=shift)
+    m = get_matcher("dcdm", **TRANSLATION_ALONE, attention_prior=0.0, translation_shift_px=shift)
     return [surface_of(m._finish(s.template, s.reference, prepare(s.reference), tr, time.perf_counter()), R - T + 1)
             for s, (tr, _, _) in zip(samples, items)]
 
@@ -128,9 +129,7 @@ def protocol_samples(data, R, T, n_per_source, seed, role, la_truth="local"):
     """``(groups, samples)`` of ``core.sources.source_samples`` at ``R / T``, the sources'
     sizes printed to stderr."""
     groups = source_samples(data, R, T, n_per_source, seed, role, la_truth=la_truth)
-    print(f"{R}/{T}: " + ", ".join(f"{g.source} {len(g.samples)} (truth check removed {g.n_removed}"
-                                    + (f"; {g.n_pair_truth} with the pair's truth" if g.n_pair_truth else "") + ")"
-                                    for g in groups), file=sys.stderr, flush=True)
+    print(f"{R}/{T}: " + ", ".join(g.counts() for g in groups), file=sys.stderr, flush=True)
     return groups, [s for g in groups for s in g.samples]
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from sarcoreg.core.dcdm.matcher import TRANSLATION_ALONE  # noqa: E402
 from sarcoreg.core.evaluate import evaluate_sources, format_sources_markdown  # noqa: E402
 from sarcoreg.core.matchers import get_matcher, matcher_names  # noqa: E402
 from sarcoreg.core.sources import LA_TRUTHS, TEXTBOOK_CFOG  # noqa: E402
@@ -32,7 +33,7 @@ def matchers(with_dcdm: bool = True, with_translation: bool = True, with_classic
     if with_dcdm and "dcdm" in matcher_names():
         out.append(get_matcher("dcdm"))
     if with_dcdm and with_translation and "dcdm" in matcher_names():
-        alone = get_matcher("dcdm", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0)
+        alone = get_matcher("dcdm", **TRANSLATION_ALONE)
         alone.name = "dcdm translation alone"
         out.append(alone)
     return out

@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sarcoreg.core.dcdm.contract import prepare  # noqa: E402
-from sarcoreg.core.dcdm.matcher import DcdmMatcher  # noqa: E402
+from sarcoreg.core.dcdm.matcher import TRANSLATION_ALONE, DcdmMatcher  # noqa: E402
 from sarcoreg.core.matchers.descriptor import CfogConfig, cfog_descriptor  # noqa: E402
 from sarcoreg.core.matchers.kernels import gaussian_blur  # noqa: E402
 from sarcoreg.core.sources import LA_TRUTHS, TEXTBOOK_CFOG, source_samples  # noqa: E402
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model-dir", default=None)
     ap.add_argument("--figure", default=None, help="PNG of a few examples per source")
     a = ap.parse_args(argv)
-    m = DcdmMatcher(provider="cpu", model_dir=a.model_dir, fuse_cfog=0.0, guard_px=0.0, snap_px=0.0)
+    m = DcdmMatcher(provider="cpu", model_dir=a.model_dir, **TRANSLATION_ALONE)
     groups = source_samples(a.data, 256, 192, a.samples, a.seed, a.role, la_truth=a.la_truth)
     print(f"model {m.model_version}, {a.role}, 256/192\n")
     print("| source | n | SSIM translation | SSIM optical | structure translation | structure optical "

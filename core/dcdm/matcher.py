@@ -50,6 +50,8 @@ __all__ = ["DcdmMatcher", "Translation", "displacement_prior", "GPU_BATCH", "MOD
 log = logging.getLogger("sarcoreg.dcdm")
 
 GPU_BATCH = 16          # windows per call on CUDA
+# the translation matched on its own: no classical surface fused, no guard, no snap
+TRANSLATION_ALONE = {"fuse_cfog": 0.0, "guard_px": 0.0, "snap_px": 0.0}
 _CLASSICAL_HELPER = HelperThread("sarcoreg-classical")
 
 

@@ -207,7 +207,7 @@ class PairBank:
             if cell is None:
                 r = int(rng.integers(lo_r, hi_r + 1))
                 c = int(rng.integers(lo_c, hi_c + 1))
-                local = local_truth(cells, r, c, T) if cells is not None else None
+                local = local_truth(cells, r, c, T)
                 if local is not None:
                     dy, dx = local
                     iy, ix = int(round(dy)), int(round(dx))
