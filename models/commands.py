@@ -107,7 +107,7 @@ def _optimize(model_dir: str, args) -> int:
 
     results = build_variants(model_dir, args.data, args.variants, n_samples=args.gate_samples,
                              n_calibration=args.calibration_samples, window_px=args.window,
-                             template_px=args.template, log=_echo)
+                             template_px=args.template, log=_echo, distill_minutes=args.distill_minutes)
     _echo(f"wrote {Path(model_dir) / 'parity_gate.json'}")
     return 0 if results else 1
 
@@ -119,9 +119,12 @@ def cmd_optimize(args) -> int:
 
 
 def _gate_options(parser, default_data: str, variants_default) -> None:
-    parser.add_argument("--variants", nargs="*", default=variants_default, choices=("int8", "fp16"),
-                        help="faster variants to build and gate (int8: static quantisation calibrated on "
-                             "train windows; fp16)")
+    parser.add_argument("--variants", nargs="*", default=variants_default, choices=("light", "int8", "fp16"),
+                        help="faster variants to build and gate (light: the decoder distilled to fewer "
+                             "residual blocks on train windows, needs torch; int8: static quantisation "
+                             "calibrated on train windows; fp16)")
+    parser.add_argument("--distill-minutes", type=float, default=20.0,
+                        help="training time of the light variant's decoder (default 20)")
     parser.add_argument("--data", default=default_data, help="real pairs for calibration and the gate "
                                                               "(default ../shared/data)")
     parser.add_argument("--gate-samples", type=int, default=100,
@@ -204,12 +207,13 @@ def register(subparsers) -> None:
     s.add_argument("matching", help='JSON or a JSON file, e.g. \'{"fuse_cfog": {"192": 0.5}, "guard_px": 3}\'')
     s.set_defaults(func=cmd_set_matching)
 
-    o = subparsers.add_parser("optimize-onnx", help="build int8 / fp16 variants of the ONNX model, each kept "
-                                                    "only if it passes the parity gate on real val samples")
+    o = subparsers.add_parser("optimize-onnx", help="build light / int8 / fp16 variants of the ONNX model, each "
+                                                    "kept only if it passes the parity gate on real val samples "
+                                                    "at 512/384 and 256/192")
     o.add_argument("--model-dir", default=None, help="folder of dcdm_unrolled.onnx (default: installed model)")
-    o.add_argument("--window", type=int, default=512, help="window px of the gate samples (default 512)")
-    o.add_argument("--template", type=int, default=384, help="template px of the gate samples (default 384)")
-    _gate_options(o, default_data, ["int8", "fp16"])
+    o.add_argument("--window", type=int, default=512, help="window px of the int8 calibration (default 512)")
+    o.add_argument("--template", type=int, default=384, help="template px of the int8 calibration (default 384)")
+    _gate_options(o, default_data, ["light", "int8", "fp16"])
     o.set_defaults(func=cmd_optimize)
 
     x = subparsers.add_parser("explain", help="one PNG: template, translation, SAR window, attention "

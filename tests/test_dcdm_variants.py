@@ -81,7 +81,8 @@ def test_gate_commands_parse():
     p = build_parser()
     a = p.parse_args(["optimize-onnx", "--variants", "int8", "--gate-samples", "5", "--model-dir", "m"])
     assert a.variants == ["int8"] and a.gate_samples == 5 and a.model_dir == "m" and callable(a.func)
-    assert p.parse_args(["optimize-onnx"]).variants == ["int8", "fp16"]
+    assert p.parse_args(["optimize-onnx"]).variants == ["light", "int8", "fp16"]
+    assert p.parse_args(["optimize-onnx", "--variants", "light", "--distill-minutes", "2"]).distill_minutes == 2
     assert p.parse_args(["export-onnx", "ck.pt"]).variants == []
     assert p.parse_args(["export-onnx", "ck.pt", "--variants", "fp16"]).variants == ["fp16"]
 

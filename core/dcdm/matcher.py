@@ -117,8 +117,8 @@ class DcdmMatcher:
     and ``provider_note`` says why the GPU is not used (empty when it is).
     ``model_dir``: folder of the ONNX files (default ``default_model_dir()``).
     ``threads``: intra-op threads (default: the cores, at most 4).
-    ``precision``: ``auto`` (a faster int8/fp16 variant when its parity gate passed and it
-    measured faster, else float32), ``fp32``, ``int8`` or ``fp16`` (see ``runtime``).
+    ``precision``: ``auto`` (a faster variant, ``light`` / ``int8`` / ``fp16``, when its parity
+    gate passed and it measured faster, else float32), ``fp32``, or one variant (see ``runtime``).
     ``fuse_cfog`` and ``attention_prior`` default to the values stored with the model
     (metadata ``matching``, chosen on the dev pairs), else 0.
     ``fuse_cfog``: weight in ``[0, 1]`` of the classical part's surface mixed into the
@@ -156,7 +156,7 @@ class DcdmMatcher:
                  guard_px: Optional[float] = None, precision: str = "auto",
                  translation_shift_px: Optional[Tuple[float, float]] = None, snap_px=None):
         model = open_model(model_dir, provider, threads, precision)
-        self.precision = model.precision            # graph file opened: fp32, or a gated int8/fp16 variant
+        self.precision = model.precision            # graph file opened: fp32, or a gated variant
         self.precision_note = model.precision_note
         self.layout = model.layout
         self.sessions = model.sessions

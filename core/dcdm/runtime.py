@@ -7,14 +7,16 @@ onnxruntime build has it, else CPU), checks each graph's contract (``contract.re
 and that all graphs come from one model version, and says which provider runs and why the
 GPU does not.
 
-Faster variants of the unrolled graph (``dcdm_unrolled.int8.onnx``, ``dcdm_unrolled.fp16.onnx``,
-written by ``models/dcdm/optimize.py``) carry the verdict of their parity gate in the metadata
+Faster variants of the unrolled graph (``dcdm_unrolled.light.onnx``: the same network with a
+decoder distilled to fewer residual blocks, float32; ``dcdm_unrolled.int8.onnx``,
+``dcdm_unrolled.fp16.onnx``; written by ``models/dcdm/optimize.py``) carry the verdict of their parity gate in the metadata
 key ``parity_gate`` (JSON: ``passed``, ``ship``, ``reference_sha256`` of the float32 file
 they were checked against, the measured figures). ``precision="auto"`` opens such a variant
 only when its gate passed, it measured faster (``ship``), and it was checked against the very
-float32 file beside it (a re-exported or retrained model makes old variants stale); else
-the float32 graph. ``precision="fp32"`` always opens the float32 graph; ``"int8"`` /
-``"fp16"`` open that variant if its gate passed, else raise ``ModelError``.
+float32 file beside it (a re-exported or retrained model makes old variants stale), trying
+``VARIANTS`` in order; else the float32 graph. ``precision="fp32"`` always opens the float32
+graph; ``"light"``, ``"int8"`` / ``"fp16"`` open that variant if its gate passed, else raise
+``ModelError``.
 """
 from __future__ import annotations
 
@@ -32,8 +34,8 @@ from .contract import Contract, read_contract
 log = logging.getLogger("sarcoreg.dcdm")
 
 PROVIDERS = ("auto", "cuda", "cpu")
-PRECISIONS = ("auto", "fp32", "int8", "fp16")
-VARIANTS = ("int8", "fp16")
+VARIANTS = ("light", "int8", "fp16")       # in the order precision "auto" tries them
+PRECISIONS = ("auto", "fp32") + VARIANTS
 LOOP_FILES = ("dcdm_condition.onnx", "dcdm_denoiser.onnx", "dcdm_decoder.onnx")
 UNROLLED_FILE = "dcdm_unrolled.onnx"
 MODEL_DIR_ENV = "SARCOREG_DCDM_DIR"
@@ -149,7 +151,7 @@ class LoadedModel:
     provider: str                  # "cuda" or "cpu": what actually runs
     provider_note: str             # why the GPU is not used ("" when it is)
     threads: int                   # intra-op threads
-    precision: str = "fp32"        # "fp32", "int8" or "fp16": the graph file opened
+    precision: str = "fp32"        # "fp32", or the variant opened: "light", "int8" or "fp16"
     precision_note: str = ""       # why no faster variant is used (precision "auto")
 
 

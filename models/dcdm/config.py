@@ -17,6 +17,9 @@ class DcdmConfig:
     latent_ch: int = 8                          # auto-encoder latent channels (stride 8)
     ae_widths: Tuple[int, int, int] = (16, 32, 48)
     ae_res: int = 1                             # residual blocks per auto-encoder level
+    # residual blocks per decoder level (stride 4, 2, 1), when the decoder is lighter than the
+    # encoder (a distilled decoder, ``sarcoreg distill-decoder``); empty: ``ae_res`` everywhere
+    dec_res: Tuple[int, ...] = ()
     feat_widths: Tuple[int, int, int] = (16, 32, 48)  # optical / SAR feature encoders (trainable)
     feat_ch: int = 32                           # multi-grained feature channels at stride 8
     width: int = 64                             # denoiser width at stride 8 (2x at stride 16)
@@ -35,7 +38,7 @@ class DcdmConfig:
     @staticmethod
     def from_dict(d: Dict) -> "DcdmConfig":
         d = dict(d)
-        for key in ("ae_widths", "feat_widths"):
+        for key in ("ae_widths", "feat_widths", "dec_res"):
             if key in d:
                 d[key] = tuple(d[key])
         return DcdmConfig(**d)

@@ -143,15 +143,22 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Latent at stride 8 → 1-channel image (nearest upsampling + convolutions)."""
+    """Latent at stride 8 → 1-channel image (nearest upsampling + convolutions).
 
-    def __init__(self, widths: Tuple[int, int, int], latent_ch: int, n_res: int = 1):
+    ``level_res``: residual blocks at each level (stride 4, 2, 1) when not ``n_res`` everywhere.
+    """
+
+    def __init__(self, widths: Tuple[int, int, int], latent_ch: int, n_res: int = 1,
+                 level_res: Tuple[int, ...] = ()):
         super().__init__()
         w = list(widths)[::-1]
+        level_res = tuple(level_res) or (n_res,) * len(w)
+        if len(level_res) != len(w):
+            raise ValueError(f"decoder residual blocks {level_res}: one count per level ({len(w)}) expected")
         self.inp = _conv(latent_ch, w[0])
         ups, prev = [], w[0]
-        for c in w:
-            ups.append(nn.Sequential(*[PlainRes(prev) for _ in range(n_res)], _conv(prev, c)))
+        for c, n in zip(w, level_res):
+            ups.append(nn.Sequential(*[PlainRes(prev) for _ in range(n)], _conv(prev, c)))
             prev = c
         self.ups = nn.ModuleList(ups)
         self.out = _conv(prev, 1)
@@ -173,7 +180,7 @@ class AutoEncoder(nn.Module):
     def __init__(self, cfg: DcdmConfig):
         super().__init__()
         self.enc = Encoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res)
-        self.dec = Decoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res)
+        self.dec = Decoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res, cfg.dec_res)
         self.register_buffer("latent_scale", torch.ones(()))
 
     def encode(self, x):

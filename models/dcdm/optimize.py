@@ -2,6 +2,11 @@
 
 ``build_variants(model_dir, data)`` makes, next to the float32 ``dcdm_unrolled.onnx``:
 
+* ``light``: the same network with its decoder distilled to fewer residual blocks
+  (``models.dcdm.distill``: by default none at full resolution, about a fifth of the
+  network's multiply-adds), float32. The trainable model is recovered from the float32 graph
+  itself (``models.dcdm.recover``), so this needs torch but no checkpoint, and applies to
+  whatever model is in the folder; the student learns from **train** windows only;
 * ``int8``: static int8 quantisation (``onnxruntime.quantization``, QDQ format, per-channel
   weights; the Conv, Gemm and MatMul nodes), calibrated on real windows of the **train**
   split (``core.samples``, never the validation pairs the gate uses);
@@ -13,12 +18,16 @@ matched by ``DcdmMatcher`` once with the float32 graph and once with the variant
 alternating sample by sample (so a change in the machine's load hits both alike):
 
 * the same peak within ``0.1`` px on at least ``99 %`` of the samples, and
-* CMR(1) and CMR(5) against the truth not lower than the float32 graph's.
+* CMR(1) and CMR(5) against the truth not lower than the float32 graph's,
+
+at 512 / 384 and again at 256 / 192 (the model's fusion settings differ per template size);
+it passes only where it passes at both.
 
 A variant that passes is written as ``dcdm_unrolled.<variant>.onnx`` with the verdict in its
 metadata (``parity_gate``: the figures, ``passed``, ``ship`` = passed and at least 5 % faster
 on this machine, and the SHA-256 of the float32 file it was checked against); one that fails
-is not written. ``core.dcdm.runtime`` opens a variant only when its gate passed, it ships and
+is not written (the 512 / 384 figures, with the other sizes' under ``other_sizes``).
+``core.dcdm.runtime`` opens a variant only when its gate passed, it ships and
 the float32 file beside it is the one it was checked against, so a retrained or re-exported
 model never runs with stale variants. ``sarcoreg export-onnx --variants int8 fp16`` runs this
 after the export, ``sarcoreg optimize-onnx`` on an existing model folder; both write
@@ -28,9 +37,9 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -42,6 +51,9 @@ from ...core.samples import iter_samples
 from ...core.staging import atomic_file, atomic_path
 
 PEAK_TOL_PX = 0.1
+GATE_SIZES = ((512, 384), (256, 192))     # (window, template) px: the gate runs at each
+LIGHT_DECODER = (1, 1, 0)                 # residual blocks per decoder level of the light variant
+LIGHT_MINUTES = 20.0                      # distillation time of the light variant
 MIN_SHARE = 0.99
 MIN_SPEEDUP = 1.05
 FP16_KEEP_FLOAT32 = ("TopK", "Softmax", "Exp", "InstanceNormalization", "ReduceMean", "ReduceSum", "Pow", "Sqrt", "Log",
@@ -66,6 +78,7 @@ class GateResult:
     passed: bool
     ship: bool
     reference_sha256: str
+    other_sizes: tuple = ()        # the same figures (dicts) at the gate's other sizes
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -178,6 +191,41 @@ def make_int8(src: Path, out: Path, data: str, n_calibration: int = 16, window_p
     return out
 
 
+def make_light(src: Path, out: Path, data: str, minutes: float = LIGHT_MINUTES,
+               level_res: Sequence[int] = LIGHT_DECODER, log: Callable[[str], None] = print) -> Path:
+    """``src`` with its decoder distilled to ``level_res`` residual blocks per level (see the
+    module doc); the contract metadata of ``src`` with the student's ``config`` and a
+    ``decoder`` record (what was distilled, how long, how close to the teacher)."""
+    import tempfile
+
+    import torch
+
+    from .distill import distill_decoder
+    from .export import export
+    from .recover import recover
+    from .train import load_model
+
+    with tempfile.TemporaryDirectory(prefix="dcdm-light-") as tmp:
+        model, ck = recover(str(src), workdir=tmp)
+        teacher = Path(tmp) / "teacher.pt"
+        torch.save(ck, teacher)
+        record = distill_decoder(str(teacher), str(Path(tmp) / "student.pt"), level_res, data, minutes=minutes, log=log)
+        student, sck = load_model(str(Path(tmp) / "student.pt"))
+        meta = {p.key: p.value for p in _metadata(src)}
+        (path,) = export(student, sck, str(Path(tmp) / "onnx"), int(meta.get("window_px", 512)),
+                         int(meta.get("template_px", 384)), "unrolled")
+        with atomic_file(out, "wb") as fh:
+            fh.write(path.read_bytes())
+        _write_metadata(out, src, {"config": json.dumps(student.cfg.to_dict()), "decoder": json.dumps(record)})
+    return out
+
+
+def _metadata(path: Path):
+    import onnx
+
+    return onnx.load(str(path), load_external_data=False).metadata_props
+
+
 def make_fp16(src: Path, out: Path) -> Path:
     """``src`` in float16 (float32 inputs/outputs, ``FP16_KEEP_FLOAT32`` nodes in float32)."""
     import onnx
@@ -193,7 +241,7 @@ def _write_metadata(path: Path, source: Path, extra: Dict[str, str]) -> None:
     """Copy the contract metadata of ``source`` into ``path`` and add ``extra``."""
     import onnx
 
-    meta = {p.key: p.value for p in onnx.load(str(source), load_external_data=False).metadata_props}
+    meta = {p.key: p.value for p in _metadata(source)}
     meta.update(extra)
     model = onnx.load(str(path))
     del model.metadata_props[:]
@@ -217,9 +265,13 @@ def remove_stale(model_dir: str) -> List[Path]:
 
 def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS, n_samples: int = 100,
                    n_calibration: int = 16, window_px: int = 512, template_px: int = 384,
-                   threads: Optional[int] = None, log: Callable[[str], None] = print) -> List[GateResult]:
-    """Make each of ``variants`` for the float32 graph in ``model_dir``, gate it, and keep the
-    ones that pass (see the module doc). Writes ``parity_gate.json`` in ``model_dir``."""
+                   threads: Optional[int] = None, log: Callable[[str], None] = print,
+                   distill_minutes: float = LIGHT_MINUTES, light_decoder: Sequence[int] = LIGHT_DECODER,
+                   sizes: Sequence[Tuple[int, int]] = GATE_SIZES) -> List[GateResult]:
+    """Make each of ``variants`` for the float32 graph in ``model_dir``, gate it at every
+    ``(window, template)`` of ``sizes``, and keep the ones that pass everywhere (see the module
+    doc). ``window_px`` / ``template_px``: the int8 calibration's size. Writes
+    ``parity_gate.json`` in ``model_dir``."""
     import tempfile
 
     base = Path(model_dir)
@@ -237,20 +289,39 @@ def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS
             t0 = time.perf_counter()
             if v == "int8":
                 make_int8(src, cand, data, n_calibration, window_px, template_px)
+                _write_metadata(cand, src, {})
+            elif v == "light":
+                make_light(src, cand, data, distill_minutes, light_decoder, log)
             else:
                 make_fp16(src, cand)
-            _write_metadata(cand, src, {})
-            log(f"{v}: built in {time.perf_counter() - t0:.0f} s, gating on {n_samples} val samples")
-            res = gate(str(base), cand, v, data, n_samples, window_px, template_px, threads=threads, log=log)
-            log(f"{v}: peaks within {PEAK_TOL_PX} px of float32 on {100 * res.share_within_tol:.1f} %, "
-                f"CMR(1) {res.cmr1_variant:.3f} vs {res.cmr1_fp32:.3f}, CMR(5) {res.cmr5_variant:.3f} vs "
-                f"{res.cmr5_fp32:.3f}, {res.seconds_variant:.3f} s vs {res.seconds_fp32:.3f} s per window "
-                f"({res.speedup:.2f}x): {'passed' if res.passed else 'FAILED'}"
+                _write_metadata(cand, src, {})
+            log(f"{v}: built in {time.perf_counter() - t0:.0f} s, gating on {n_samples} val samples "
+                f"at {', '.join(f'{w}/{t}' for w, t in sizes)}")
+            each = []
+            for w, t in sizes:
+                each.append(gate(str(base), cand, v, data, n_samples, w, t, threads=threads, log=log))
+                r = each[-1]
+                log(f"{v} {w}/{t}: peaks within {PEAK_TOL_PX} px of float32 on {100 * r.share_within_tol:.1f} %, "
+                    f"CMR(1) {r.cmr1_variant:.3f} vs {r.cmr1_fp32:.3f}, CMR(5) {r.cmr5_variant:.3f} vs "
+                    f"{r.cmr5_fp32:.3f}, {r.seconds_variant:.3f} s vs {r.seconds_fp32:.3f} s per window "
+                    f"({r.speedup:.2f}x): {'passed' if r.passed else 'FAILED'}")
+            res = combined(each)
+            log(f"{v}: {'passed' if res.passed else 'FAILED'}"
                 f"{', ships' if res.ship else ', not used by default' if res.passed else ', not written'}")
             if res.passed:
-                _write_metadata(cand, src, {"parity_gate": json.dumps(res.to_dict())})
+                _write_metadata(cand, cand, {"parity_gate": json.dumps(res.to_dict())})
                 cand.replace(final)
         results.append(res)
     with atomic_file(base / "parity_gate.json") as fh:
         fh.write(json.dumps([r.to_dict() for r in results], indent=1) + "\n")
     return results
+
+
+def combined(results: Sequence[GateResult]) -> GateResult:
+    """One verdict from the gates at several sizes: the first size's figures, the others under
+    ``other_sizes``; passed where every size passed; ships where it also measured at least
+    ``MIN_SPEEDUP`` faster at the first (largest) size."""
+    first = results[0]
+    passed = all(r.passed for r in results)
+    return replace(first, passed=passed, ship=bool(passed and first.speedup >= MIN_SPEEDUP),
+                   other_sizes=tuple(r.to_dict() for r in results[1:]))

@@ -1,0 +1,152 @@
+"""A lighter decoder for a trained DCDM model, taught by the model's own decoder.
+
+The decoder turns the denoiser's final latent into the translated template. In the ``cpu``
+preset its full-resolution level (a residual block of 32 channels at the template's size) is
+about a fifth of the network's multiply-adds. ``distill_decoder`` builds a decoder with fewer
+residual blocks per level (``level_res``, e.g. ``(1, 1, 0)``), starts it from the teacher's
+weights for every layer they share, and trains it to give the teacher decoder's output on:
+
+* the latents the teacher's own DDIM loop produces for **train** windows (what the decoder
+  sees at inference), and
+* the auto-encoder's latents of train SAR crops;
+
+random crops of those latents, flipped and transposed, mean squared error on the decoded
+images. Nothing else of the model changes. The student checkpoint is the teacher's with the
+decoder replaced, ``config.dec_res`` set and a ``distilled`` record; it exports like any
+checkpoint, and the export then goes through the parity gate against the teacher's export
+(``models.dcdm.optimize.gate``) before it can ship.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Callable, Dict, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ...core.dcdm.schedule import ScheduleConfig
+from ...core.errors import InputError
+from .config import DcdmConfig
+from .network import Decoder
+from .sampler import translate
+from .train import _training_pairs, load_model
+
+
+def student_decoder(teacher: Decoder, cfg: DcdmConfig, level_res: Sequence[int]) -> Decoder:
+    """A decoder with ``level_res`` residual blocks per level, holding the teacher's weights
+    for the input and output convolutions, each level's last convolution and the first
+    residual blocks it keeps."""
+    student = Decoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res, tuple(level_res))
+    student.inp.load_state_dict(teacher.inp.state_dict())
+    student.out.load_state_dict(teacher.out.state_dict())
+    for s_level, t_level in zip(student.ups, teacher.ups):
+        s_level[-1].load_state_dict(t_level[-1].state_dict())
+        for k in range(min(len(s_level), len(t_level)) - 1):
+            s_level[k].load_state_dict(t_level[k].state_dict())
+    return student
+
+
+@torch.no_grad()
+def latent_pool(model, data_root: str, n_windows: int, window_px: int, template_px: int, seed: int,
+                log: Callable[[str], None], max_pairs: int = 0) -> torch.Tensor:
+    """The teacher's final DDIM latents of ``n_windows`` train windows and as many latents of
+    train SAR crops of the template's size, ``(2 n, C, h, h)`` in the decoder's input units."""
+    from .data import PairBank
+
+    train_pairs, _ = _training_pairs(data_root)
+    if max_pairs:
+        train_pairs = train_pairs[:max_pairs]
+    if not train_pairs:
+        raise InputError(f"no train pairs under {data_root} to distil the decoder on")
+    bank = PairBank(train_pairs, seed=seed)
+    out, start = [], time.perf_counter()
+    for i in range(0, n_windows, 4):
+        tm, rf, _, _ = bank.batch(min(4, n_windows - i), window_px, template_px, augment=False)
+        out.append(translate(model, torch.from_numpy(tm), torch.from_numpy(rf), ScheduleConfig()).latent)
+    sar = torch.from_numpy(bank.ae_batch(2 * n_windows, template_px)[::2])
+    for i in range(0, len(sar), 8):
+        out.append(model.ae.encode(sar[i:i + 8]))
+    pool = torch.cat(out)
+    log(f"latent pool: {len(pool)} latents of {tuple(pool.shape[1:])} from {len(train_pairs)} train pairs "
+        f"in {time.perf_counter() - start:.0f} s")
+    return pool
+
+
+def _crops(pool: torch.Tensor, n: int, cells: int, rng: np.random.Generator) -> torch.Tensor:
+    h = pool.shape[-1]
+    cells = min(cells, h)
+    out = []
+    for _ in range(n):
+        z = pool[int(rng.integers(len(pool)))]
+        r, c = (int(v) for v in rng.integers(0, h - cells + 1, size=2))
+        z = z[:, r:r + cells, c:c + cells]
+        if rng.random() < 0.5:
+            z = z.flip(-1)
+        if rng.random() < 0.5:
+            z = z.transpose(-1, -2)
+        out.append(z)
+    return torch.stack(out)
+
+
+def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_root: str,
+                    minutes: float = 30.0, batch: int = 8, crop_cells: int = 16, lr: float = 1e-3,
+                    n_windows: int = 96, window_px: int = 256, template_px: int = 192, seed: int = 5,
+                    log: Callable[[str], None] = print, max_pairs: int = 0) -> Dict:
+    """Train the lighter decoder for ``minutes`` and write the student checkpoint to ``out``
+    (see the module doc). Returns its ``distilled`` record."""
+    model, ck = load_model(checkpoint)
+    cfg = model.cfg
+    teacher = model.ae.dec
+    scale = float(model.ae.latent_scale)
+    student = student_decoder(teacher, cfg, level_res)
+    pool = latent_pool(model, data_root, n_windows, window_px, template_px, seed, log, max_pairs) / scale
+    held = _crops(pool, 32, 24, np.random.default_rng(seed + 1))   # the figures before and after
+    with torch.no_grad():
+        held_target = teacher(held)
+        rmse_before = float(torch.sqrt(F.mse_loss(student.eval()(held), held_target)))
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.Adam(student.parameters(), lr=lr)
+    budget, start, step, recent = 60.0 * minutes, time.perf_counter(), 0, []
+    student.train()
+    while time.perf_counter() - start < budget:
+        frac = (time.perf_counter() - start) / budget
+        for g in opt.param_groups:   # a short warm-up (the student starts near the teacher), then cosine
+            g["lr"] = lr * min(1.0, (step + 1) / 50) * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
+        z = _crops(pool, batch, crop_cells, rng)
+        with torch.no_grad():
+            target = teacher(z)
+        loss = F.mse_loss(student(z), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        recent.append(loss.item())
+        if step % 50 == 0:
+            log(f"distill step {step} mse {np.mean(recent[-50:]):.2e} [{(time.perf_counter() - start) / 60:.1f} min]")
+    student.eval()
+    with torch.no_grad():
+        rmse = float(torch.sqrt(F.mse_loss(student(held), held_target)))
+        spread = float(held_target.std())
+    record = {"teacher_step": ck.get("step"), "level_res": list(level_res), "steps": step,
+              "minutes": round((time.perf_counter() - start) / 60, 1), "rmse_before": round(rmse_before, 5),
+              "rmse_to_teacher": round(rmse, 5), "teacher_std": round(spread, 4)}
+    log(f"student decoder {tuple(level_res)}: RMSE to the teacher {rmse_before:.4f} -> {rmse:.4f} "
+        f"(teacher's output spread {spread:.3f})")
+    new_cfg = DcdmConfig.from_dict({**cfg.to_dict(), "dec_res": tuple(level_res)})
+    model.cfg = new_cfg
+    model.ae.dec = student
+    state = model.state_dict()
+    ck = copy.copy(ck)
+    ck["config"] = new_cfg.to_dict()
+    ck["model"] = state
+    ck["distilled"] = record
+    ck.pop("optim", None)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(str(out) + ".part")
+    torch.save(ck, tmp)
+    tmp.replace(out)
+    log(f"wrote {out}")
+    return record

@@ -1,0 +1,72 @@
+"""A lighter decoder taught by the model's own decoder (``models/dcdm/distill.py``) and the
+``light`` variant made from an exported model (``models/dcdm/optimize.make_light``)."""
+import json
+
+import numpy as np
+import pytest
+
+from helpers_torch import require_torch
+
+torch = require_torch(with_onnx=True)
+
+from sarcoreg.models.dcdm.config import DcdmConfig  # noqa: E402
+from sarcoreg.models.dcdm.distill import distill_decoder, student_decoder  # noqa: E402
+from sarcoreg.models.dcdm.network import Dcdm, Decoder  # noqa: E402
+from sarcoreg.models.dcdm.train import load_model  # noqa: E402
+
+SMALL = DcdmConfig(preset="test", latent_ch=4, ae_widths=(8, 8, 16), feat_widths=(8, 8, 16), feat_ch=8, width=16,
+                   heads=2, head_dim=4, top_k=8, acb_hidden=2, time_dim=16)
+
+
+def _teacher(seed: int = 0) -> Dcdm:
+    torch.manual_seed(seed)
+    model = Dcdm(SMALL).eval()
+    with torch.no_grad():
+        for p in model.ae.dec.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    return model
+
+
+def test_decoder_levels_and_config_round_trip():
+    full = Decoder(SMALL.ae_widths, SMALL.latent_ch, 1)
+    light = Decoder(SMALL.ae_widths, SMALL.latent_ch, 1, (1, 1, 0))
+    assert [len(level) for level in full.ups] == [2, 2, 2] and [len(level) for level in light.ups] == [2, 2, 1]
+    assert sum(p.numel() for p in light.parameters()) < sum(p.numel() for p in full.parameters())
+    with pytest.raises(ValueError, match="one count per level"):
+        Decoder(SMALL.ae_widths, SMALL.latent_ch, 1, (1, 0))
+    cfg = DcdmConfig.from_dict(json.loads(json.dumps({**SMALL.to_dict(), "dec_res": [1, 1, 0]})))
+    assert cfg.dec_res == (1, 1, 0) and [len(level) for level in Dcdm(cfg).ae.dec.ups] == [2, 2, 1]
+    # checkpoints from before the setting load with the full decoder
+    old = {k: v for k, v in SMALL.to_dict().items() if k != "dec_res"}
+    assert DcdmConfig.from_dict(old).dec_res == ()
+
+
+def test_student_starts_from_the_teachers_weights():
+    teacher = _teacher().ae.dec
+    same = student_decoder(teacher, SMALL, (1, 1, 1))
+    z = torch.randn(2, SMALL.latent_ch, 6, 6)
+    with torch.no_grad():
+        np.testing.assert_array_equal(same(z).numpy(), teacher(z).numpy())
+    light = student_decoder(teacher, SMALL, (1, 1, 0))
+    # the level without its residual block keeps the teacher's last convolution of that level
+    np.testing.assert_array_equal(light.ups[2][0].weight.detach().numpy(), teacher.ups[2][1].weight.detach().numpy())
+    np.testing.assert_array_equal(light.ups[1][0].c1.weight.detach().numpy(), teacher.ups[1][0].c1.weight.detach().numpy())
+
+
+@pytest.mark.shared_data
+def test_distillation_brings_the_student_closer_to_the_teacher(shared_data, tmp_path):
+    model = _teacher(1)
+    ck = {"config": SMALL.to_dict(), "model": model.state_dict(), "step": 7, "train": {}}
+    torch.save(ck, tmp_path / "teacher.pt")
+    record = distill_decoder(str(tmp_path / "teacher.pt"), str(tmp_path / "student.pt"), (1, 1, 0), str(shared_data),
+                             minutes=0.25, n_windows=8, window_px=128, template_px=96, max_pairs=6,
+                             log=lambda s: None)
+    student, sck = load_model(str(tmp_path / "student.pt"))
+    assert sck["config"]["dec_res"] == [1, 1, 0] or tuple(sck["config"]["dec_res"]) == (1, 1, 0)
+    assert sck["distilled"] == record and record["steps"] > 0 and sck["step"] == 7
+    # everything but the decoder is the teacher's
+    for name, value in student.state_dict().items():
+        if not name.startswith("ae.dec."):
+            np.testing.assert_array_equal(value.numpy(), model.state_dict()[name].numpy(), err_msg=name)
+    # on held-out crops of the latents it learned from (teacher's DDIM latents, SAR latents)
+    assert record["rmse_to_teacher"] < 0.8 * record["rmse_before"], record
