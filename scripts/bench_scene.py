@@ -17,7 +17,9 @@ DCDM graph. ``--baseline serial``: "previous" is the current engine with a windo
 pieces of work done one after the other (``matchers.common.HELPER_THREADS`` off: no helper
 thread for the template's descriptor or DCDM's classical part), to see what the helper threads
 do to a whole scene. ``--baseline gaps``: "previous" is the current engine reading every
-template, also where the coarse pass's ``Gaps`` show it empty. "current" is the engine as it is.
+template, also where the coarse pass's ``Gaps`` show it empty. ``--baseline fp32``: "previous" is
+the current engine with the float32 DCDM graph, "current" opens the fastest variant whose
+parity gate passed (``light``: the distilled decoder). "current" is the engine as it is.
 
 ``--srcwin XOFF YOFF XSIZE YSIZE`` first cuts both scenes to that pixel window of the optical
 scene's grid with ``gdal_translate`` into a temporary folder (the SAR by the same map extent),
@@ -98,7 +100,8 @@ def reading_every_template():
 
 
 # what "previous" is (``--baseline``): each a context in which the engine runs as it did
-BASELINES = {"kernels": previous_settings, "serial": without_helpers, "gaps": reading_every_template}
+BASELINES = {"kernels": previous_settings, "serial": without_helpers, "gaps": reading_every_template,
+             "fp32": contextlib.nullcontext}
 
 
 def crop(optical: str, sar: str, srcwin, out_dir: Path):
@@ -169,7 +172,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=1, help="runs of each setting (default 1)")
     p.add_argument("--baseline", choices=sorted(BASELINES), default="kernels",
                    help="what 'previous' is: the kernels before issue 13 (default), the current engine "
-                        "without helper threads, or reading every template (no gap mask)")
+                        "without helper threads, reading every template (no gap mask), or (dcdm) the "
+                        "float32 graph against the gated variant")
     p.add_argument("--srcwin", type=int, nargs=4, default=None, metavar=("XOFF", "YOFF", "XSIZE", "YSIZE"),
                    help="benchmark this pixel window of the optical scene (cut with gdal_translate)")
     args = p.parse_args(argv)

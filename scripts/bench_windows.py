@@ -10,7 +10,8 @@ script prints the medians, their ratio, and the largest difference of peak and c
 "previous" is as in ``scripts/bench_scene.py``: with ``--baseline kernels`` (the default) the
 plain kernels of ``core/matchers/reference.py`` (for DCDM: its CFOG fusion and translation ZNCC,
 float32 graph); with ``--baseline serial`` the current code without helper threads (a
-window's pieces of work one after the other).
+window's pieces of work one after the other); with ``--baseline fp32`` (DCDM) the current code
+with the float32 graph against the gated variant that ``precision="auto"`` opens (``light``).
 """
 from __future__ import annotations
 
@@ -55,9 +56,9 @@ def main(argv=None) -> int:
     p.add_argument("--window", type=int, default=512)
     p.add_argument("--template", type=int, default=384)
     p.add_argument("--split", default="val")
-    p.add_argument("--baseline", choices=("kernels", "serial"), default="kernels",
-                   help="what 'previous' is: the kernels before issue 13 (default), or the current code "
-                        "without helper threads")
+    p.add_argument("--baseline", choices=("kernels", "serial", "fp32"), default="kernels",
+                   help="what 'previous' is: the kernels before issue 13 (default), the current code "
+                        "without helper threads, or (dcdm) the float32 graph against the gated variant")
     args = p.parse_args(argv)
     from sarcoreg.core.samples import iter_samples
 
@@ -69,7 +70,7 @@ def main(argv=None) -> int:
         if previous and args.baseline == "serial":
             with without_helpers():
                 return m.match(s.template, s.reference)
-        if dcdm and previous:
+        if dcdm and previous and args.baseline == "kernels":
             # each matcher builds its classical part once, on its first call: the previous
             # one inside these settings (the plain kernels), the current one outside them
             with previous_settings():
@@ -93,6 +94,9 @@ def main(argv=None) -> int:
             d_peak = max(d_peak, abs(a.row - b.row), abs(a.col - b.col))
             d_conf = max(d_conf, abs(a.confidence - b.confidence))
     mo, mn = float(np.median(t_old)), float(np.median(t_new))
+    if dcdm:
+        print(f"previous graph: {old.precision}; current graph: {new.precision}"
+              f"{f' ({new.precision_note})' if new.precision_note else ''}")
     print(f"{args.matcher} {args.window}/{args.template}, {len(samples)} {args.split} windows: previous {mo:.4f} s, "
           f"current {mn:.4f} s per window (medians), ratio {mo / mn:.2f}x; largest peak difference {d_peak:.1e} px, "
           f"confidence {d_conf:.1e}")

@@ -21,8 +21,8 @@ SMALL = DcdmConfig(preset="test", latent_ch=4, ae_widths=(8, 8, 16), feat_widths
 def _teacher(seed: int = 0) -> Dcdm:
     torch.manual_seed(seed)
     model = Dcdm(SMALL).eval()
-    with torch.no_grad():
-        for p in model.ae.dec.parameters():
+    with torch.no_grad():     # as trained weights are: no exact ones and zeros (the export folds those)
+        for p in model.parameters():
             p.add_(0.1 * torch.randn_like(p))
     return model
 
@@ -70,3 +70,37 @@ def test_distillation_brings_the_student_closer_to_the_teacher(shared_data, tmp_
             np.testing.assert_array_equal(value.numpy(), model.state_dict()[name].numpy(), err_msg=name)
     # on held-out crops of the latents it learned from (teacher's DDIM latents, SAR latents)
     assert record["rmse_to_teacher"] < 0.8 * record["rmse_before"], record
+
+
+@pytest.mark.shared_data
+def test_light_variant_from_an_exported_model(shared_data, tmp_path):
+    """``optimize.make_light``: from the float32 file alone (recovered, distilled, exported)
+    to a variant the runtime opens, with fewer convolutions and the source's contract."""
+    import onnx
+
+    from sarcoreg.core.dcdm.matcher import DcdmMatcher
+    from sarcoreg.core.dcdm.runtime import UNROLLED_FILE, file_sha256, variant_path
+    from sarcoreg.models.dcdm.export import export
+    from sarcoreg.models.dcdm.optimize import _write_metadata, make_light
+
+    model = _teacher(2)
+    src = export(model, {"config": SMALL.to_dict(), "step": 11}, str(tmp_path / "m"), 256, 192,
+                 matching={"fuse_classical": 0.5, "classical": {"matcher": "cfog", "options": {}}})[0]
+    out = variant_path(src, "light")
+    make_light(src, out, str(shared_data), minutes=0.1, level_res=(1, 1, 0), log=lambda s: None,
+               max_pairs=6)
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    base = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
+    assert json.loads(meta["config"])["dec_res"] == [1, 1, 0]
+    assert json.loads(meta["decoder"])["level_res"] == [1, 1, 0]
+    assert meta["model_version"] == base["model_version"] and meta["matching"] == base["matching"]
+    convs = lambda p: sum(n.op_type == "Conv" for n in onnx.load(str(p)).graph.node)  # noqa: E731
+    assert convs(out) == convs(src) - 2          # the full-resolution residual block's two convolutions
+    _write_metadata(out, out, {"parity_gate": json.dumps({"passed": True, "ship": True,
+                                                          "reference_sha256": file_sha256(src)})})
+    m = DcdmMatcher(provider="cpu", model_dir=str(src.parent))
+    assert m.precision == "light" and (src.parent / UNROLLED_FILE).is_file()
+    rng = np.random.default_rng(0)
+    ref = rng.normal(size=(96, 96)).astype(np.float32)
+    res = m.match(ref[16:80, 16:80].copy(), ref)
+    assert res.translated is not None and res.translated.shape == (64, 64)

@@ -29,10 +29,12 @@ def input_status(template: np.ndarray, reference: np.ndarray, min_valid: float =
     """``""`` when both inputs can be matched (at least ``min_valid`` of each is data), else a short reason."""
     for what, a in (("template", template), ("reference", reference)):
         finite = np.isfinite(a)
-        if not finite.any() or finite.mean() < min_valid:
-            return f"nodata: {what} is {100 * (1 - finite.mean()):.0f}% nodata"
-        v = a[finite]
-        if float(v.max() - v.min()) <= 1e-6 * max(1.0, float(np.abs(v).max())):
+        share = float(np.count_nonzero(finite)) / max(1, finite.size)
+        if share == 0.0 or share < min_valid:
+            return f"nodata: {what} is {100 * (1 - share):.0f}% nodata"
+        v = a if share == 1.0 else a[finite]     # no copy when every pixel is data
+        lo, hi = float(v.min()), float(v.max())
+        if hi - lo <= 1e-6 * max(1.0, abs(lo), abs(hi)):
             return f"flat: {what} is constant"
     return ""
 

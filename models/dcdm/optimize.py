@@ -192,7 +192,8 @@ def make_int8(src: Path, out: Path, data: str, n_calibration: int = 16, window_p
 
 
 def make_light(src: Path, out: Path, data: str, minutes: float = LIGHT_MINUTES,
-               level_res: Sequence[int] = LIGHT_DECODER, log: Callable[[str], None] = print) -> Path:
+               level_res: Sequence[int] = LIGHT_DECODER, log: Callable[[str], None] = print,
+               max_pairs: int = 0) -> Path:
     """``src`` with its decoder distilled to ``level_res`` residual blocks per level (see the
     module doc); the contract metadata of ``src`` with the student's ``config`` and a
     ``decoder`` record (what was distilled, how long, how close to the teacher)."""
@@ -209,14 +210,17 @@ def make_light(src: Path, out: Path, data: str, minutes: float = LIGHT_MINUTES,
         model, ck = recover(str(src), workdir=tmp)
         teacher = Path(tmp) / "teacher.pt"
         torch.save(ck, teacher)
-        record = distill_decoder(str(teacher), str(Path(tmp) / "student.pt"), level_res, data, minutes=minutes, log=log)
+        record = distill_decoder(str(teacher), str(Path(tmp) / "student.pt"), level_res, data, minutes=minutes, log=log,
+                                 max_pairs=max_pairs)
         student, sck = load_model(str(Path(tmp) / "student.pt"))
         meta = {p.key: p.value for p in _metadata(src)}
         (path,) = export(student, sck, str(Path(tmp) / "onnx"), int(meta.get("window_px", 512)),
                          int(meta.get("template_px", 384)), "unrolled")
         with atomic_file(out, "wb") as fh:
             fh.write(path.read_bytes())
-        _write_metadata(out, src, {"config": json.dumps(student.cfg.to_dict()), "decoder": json.dumps(record)})
+        trainable, frozen = student.parameter_counts()
+        _write_metadata(out, src, {"config": json.dumps(student.cfg.to_dict()), "decoder": json.dumps(record),
+                                   "parameters": json.dumps({"trainable": trainable, "frozen": frozen})})
     return out
 
 
