@@ -35,7 +35,9 @@ TOP_LEVEL = ("__init__.py", "__main__.py", "plugin.py", "cli.py", "compat.py", "
              "README.md", "core", "processing", "ui", "models", "resources")
 EXCLUDED_NAMES = ("__pycache__", "*.pyc", "*.pyo", ".*", "*.egg-info", "*.aux.xml", "build", "dist",
                   "tests", "checkpoints", "runs", "*.ckpt", "*.pt", "*.pth", "dask-worker-space",
-                  "dask-scratch-space", "*.onnx.data")
+                  "dask-scratch-space", "*.onnx.data",
+                  # the parity gate's report (checksums): each variant carries its verdict in its metadata
+                  "parity_gate.json")
 # Training code: needs torch, runs only from a checkout (`sarcoreg train`, `export-onnx`).
 EXCLUDED_PATHS = ("models/dcdm", "models/commands.py", "models/checkpoints")
 REQUIRED = ("metadata.txt", "__init__.py", "plugin.py", "resources/icon.svg", "models/onnx/dcdm_unrolled.onnx")

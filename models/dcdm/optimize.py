@@ -3,8 +3,8 @@
 ``build_variants(model_dir, data)`` makes, next to the float32 ``dcdm_unrolled.onnx``:
 
 * ``light``: the same network with its decoder distilled to fewer residual blocks
-  (``models.dcdm.distill``: by default none at full resolution, about a fifth of the
-  network's multiply-adds), float32. The trainable model is recovered from the float32 graph
+  (``models.dcdm.distill``: by default none at full and half resolution, which were about a
+  third of the network's multiply-adds), float32. The trainable model is recovered from the float32 graph
   itself (``models.dcdm.recover``), so this needs torch but no checkpoint, and applies to
   whatever model is in the folder; the student learns from **train** windows only;
 * ``int8``: static int8 quantisation (``onnxruntime.quantization``, QDQ format, per-channel
@@ -52,7 +52,7 @@ from ...core.staging import atomic_file, atomic_path
 
 PEAK_TOL_PX = 0.1
 GATE_SIZES = ((512, 384), (256, 192))     # (window, template) px: the gate runs at each
-LIGHT_DECODER = (1, 1, 0)                 # residual blocks per decoder level of the light variant
+LIGHT_DECODER = (1, 0, 0)                 # residual blocks per decoder level (stride 4, 2, 1) of the light variant
 LIGHT_MINUTES = 20.0                      # distillation time of the light variant
 MIN_SHARE = 0.99
 MIN_SPEEDUP = 1.05
