@@ -209,8 +209,8 @@ class DcdmMatcher:
         self._embs = timestep_embedding(self._steps, self.contract.time_dim)
         self._classical = None                 # built on first use (the benchmarks swap kernels before it)
         self._classical_lock = threading.Lock()
-        log.info("DCDM %s (%s layout) on %s%s", self.model_version, self.layout, self.provider,
-                 f" ({self.provider_note})" if self.provider_note else "")
+        log.info("DCDM %s (%s layout, %s graph) on %s%s", self.model_version, self.layout, self.precision,
+                 self.provider, f" ({self.provider_note})" if self.provider_note else "")
 
     def facts(self) -> dict:
         """What ``report.json`` records about this matcher beyond its name and versions."""

@@ -199,7 +199,11 @@ def make_light(src: Path, out: Path, data: str, minutes: float = LIGHT_MINUTES,
     ``decoder`` record (what was distilled, how long, how close to the teacher)."""
     import tempfile
 
-    import torch
+    try:
+        import torch
+    except ImportError:
+        raise InputError("the light variant is distilled with torch, which is not installed: run "
+                         "`scripts/setup.sh --with-torch`, or build only --variants int8 fp16") from None
 
     from .distill import distill_decoder
     from .export import export
