@@ -10,8 +10,8 @@ from helpers_torch import require_torch
 torch = require_torch(with_onnx=True)
 
 from sarcoreg.models.dcdm.config import DcdmConfig  # noqa: E402
-from sarcoreg.models.dcdm.distill import distill_decoder, student_decoder  # noqa: E402
-from sarcoreg.models.dcdm.network import Dcdm, Decoder  # noqa: E402
+from sarcoreg.models.dcdm.distill import distill_decoder, student_decoder, student_encoder  # noqa: E402
+from sarcoreg.models.dcdm.network import Dcdm, Decoder, Encoder  # noqa: E402
 from sarcoreg.models.dcdm.train import load_model  # noqa: E402
 
 SMALL = DcdmConfig(preset="test", latent_ch=4, ae_widths=(8, 8, 16), feat_widths=(8, 8, 16), feat_ch=8, width=16,
@@ -36,9 +36,15 @@ def test_decoder_levels_and_config_round_trip():
         Decoder(SMALL.ae_widths, SMALL.latent_ch, 1, (1, 0))
     cfg = DcdmConfig.from_dict(json.loads(json.dumps({**SMALL.to_dict(), "dec_res": [1, 1, 0]})))
     assert cfg.dec_res == (1, 1, 0) and [len(level) for level in Dcdm(cfg).ae.dec.ups] == [2, 2, 1]
-    # checkpoints from before the setting load with the full decoder
-    old = {k: v for k, v in SMALL.to_dict().items() if k != "dec_res"}
-    assert DcdmConfig.from_dict(old).dec_res == ()
+    # checkpoints from before the settings load with the full decoder and encoder
+    old = {k: v for k, v in SMALL.to_dict().items() if k not in ("dec_res", "enc_res")}
+    assert DcdmConfig.from_dict(old).dec_res == () and DcdmConfig.from_dict(old).enc_res == ()
+    enc = Encoder(SMALL.ae_widths, SMALL.latent_ch, 1, level_res=(0, 1, 1))
+    assert [len(level) for level in enc.levels] == [1, 2, 2]
+    cfg = DcdmConfig.from_dict({**SMALL.to_dict(), "enc_res": [0, 0, 1]})
+    assert [len(level) for level in Dcdm(cfg).ae.enc.levels] == [1, 1, 2]
+    with pytest.raises(ValueError, match="one count per level"):
+        Encoder(SMALL.ae_widths, SMALL.latent_ch, 1, level_res=(1,))
 
 
 def test_student_starts_from_the_teachers_weights():
@@ -51,6 +57,13 @@ def test_student_starts_from_the_teachers_weights():
     # the level without its residual block keeps the teacher's last convolution of that level
     np.testing.assert_array_equal(light.ups[2][0].weight.detach().numpy(), teacher.ups[2][1].weight.detach().numpy())
     np.testing.assert_array_equal(light.ups[1][0].c1.weight.detach().numpy(), teacher.ups[1][0].c1.weight.detach().numpy())
+    enc_teacher = _teacher().ae.enc
+    x = torch.randn(2, 1, 48, 48)
+    with torch.no_grad():
+        np.testing.assert_array_equal(student_encoder(enc_teacher, SMALL, (1, 1, 1))(x).numpy(), enc_teacher(x).numpy())
+    light_enc = student_encoder(enc_teacher, SMALL, (0, 1, 1))
+    np.testing.assert_array_equal(light_enc.levels[0][0].weight.detach().numpy(),
+                                  enc_teacher.levels[0][0].weight.detach().numpy())
 
 
 @pytest.mark.shared_data
@@ -59,17 +72,19 @@ def test_distillation_brings_the_student_closer_to_the_teacher(shared_data, tmp_
     ck = {"config": SMALL.to_dict(), "model": model.state_dict(), "step": 7, "train": {}}
     torch.save(ck, tmp_path / "teacher.pt")
     record = distill_decoder(str(tmp_path / "teacher.pt"), str(tmp_path / "student.pt"), (1, 1, 0), str(shared_data),
-                             minutes=0.25, n_windows=8, window_px=128, template_px=96, max_pairs=6,
-                             log=lambda s: None)
+                             minutes=0.5, n_windows=8, window_px=128, template_px=96, max_pairs=6,
+                             log=lambda s: None, enc_res=(0, 1, 1))
     student, sck = load_model(str(tmp_path / "student.pt"))
     assert sck["config"]["dec_res"] == [1, 1, 0] or tuple(sck["config"]["dec_res"]) == (1, 1, 0)
+    assert tuple(sck["config"]["enc_res"]) == (0, 1, 1)
     assert sck["distilled"] == record and record["steps"] > 0 and sck["step"] == 7
-    # everything but the decoder is the teacher's
+    # everything but the auto-encoder's decoder and encoder is the teacher's
     for name, value in student.state_dict().items():
-        if not name.startswith("ae.dec."):
+        if not name.startswith(("ae.dec.", "ae.enc.")):
             np.testing.assert_array_equal(value.numpy(), model.state_dict()[name].numpy(), err_msg=name)
     # on held-out crops of the latents it learned from (teacher's DDIM latents, SAR latents)
     assert record["rmse_to_teacher"] < 0.8 * record["rmse_before"], record
+    assert record["encoder"]["rmse_to_teacher"] < 0.8 * record["encoder"]["rmse_before"], record
 
 
 @pytest.mark.shared_data
@@ -88,7 +103,7 @@ def test_light_variant_from_an_exported_model(shared_data, tmp_path):
                  matching={"fuse_classical": 0.5, "classical": {"matcher": "cfog", "options": {}}})[0]
     out = variant_path(src, "light")
     make_light(src, out, str(shared_data), minutes=0.1, level_res=(1, 1, 0), log=lambda s: None,
-               max_pairs=6)
+               max_pairs=6, enc_res=())
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     base = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
     assert json.loads(meta["config"])["dec_res"] == [1, 1, 0]

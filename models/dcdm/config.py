@@ -20,6 +20,8 @@ class DcdmConfig:
     # residual blocks per decoder level (stride 4, 2, 1), when the decoder is lighter than the
     # encoder (a distilled decoder, ``sarcoreg distill-decoder``); empty: ``ae_res`` everywhere
     dec_res: Tuple[int, ...] = ()
+    # the same for the auto-encoder's encoder (stride 2, 4, 8), which encodes the SAR reference
+    enc_res: Tuple[int, ...] = ()
     feat_widths: Tuple[int, int, int] = (16, 32, 48)  # optical / SAR feature encoders (trainable)
     feat_ch: int = 32                           # multi-grained feature channels at stride 8
     width: int = 64                             # denoiser width at stride 8 (2x at stride 16)
@@ -38,7 +40,7 @@ class DcdmConfig:
     @staticmethod
     def from_dict(d: Dict) -> "DcdmConfig":
         d = dict(d)
-        for key in ("ae_widths", "feat_widths", "dec_res"):
+        for key in ("ae_widths", "feat_widths", "dec_res", "enc_res"):
             if key in d:
                 d[key] = tuple(d[key])
         return DcdmConfig(**d)

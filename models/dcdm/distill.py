@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from ...core.dcdm.schedule import ScheduleConfig
 from ...core.errors import InputError
 from .config import DcdmConfig
-from .network import Decoder
+from .network import Decoder, Encoder
 from .sampler import translate
 from .train import _training_pairs, load_model
 
@@ -91,19 +91,23 @@ def _crops(pool: torch.Tensor, n: int, cells: int, rng: np.random.Generator) -> 
     return torch.stack(out)
 
 
-def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_root: str,
-                    minutes: float = 30.0, batch: int = 8, crop_cells: int = 16, lr: float = 1e-3,
-                    n_windows: int = 96, window_px: int = 256, template_px: int = 192, seed: int = 5,
-                    log: Callable[[str], None] = print, max_pairs: int = 0) -> Dict:
-    """Train the lighter decoder for ``minutes`` and write the student checkpoint to ``out``
-    (see the module doc). Returns its ``distilled`` record."""
-    model, ck = load_model(checkpoint)
-    cfg = model.cfg
-    teacher = model.ae.dec
-    scale = float(model.ae.latent_scale)
-    student = student_decoder(teacher, cfg, level_res)
-    pool = latent_pool(model, data_root, n_windows, window_px, template_px, seed, log, max_pairs) / scale
-    held = _crops(pool, 32, 24, np.random.default_rng(seed + 1))   # the figures before and after
+def student_encoder(teacher: Encoder, cfg: DcdmConfig, level_res: Sequence[int]) -> Encoder:
+    """An auto-encoder encoder with ``level_res`` residual blocks per level, holding the
+    teacher's weights for the stem, the output projection, each level's strided convolution
+    and the first residual blocks it keeps."""
+    student = Encoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res, level_res=tuple(level_res))
+    student.stem.load_state_dict(teacher.stem.state_dict())
+    student.out.load_state_dict(teacher.out.state_dict())
+    for s_level, t_level in zip(student.levels, teacher.levels):
+        for k in range(min(len(s_level), len(t_level))):
+            s_level[k].load_state_dict(t_level[k].state_dict())
+    return student
+
+
+def _fit(student, teacher, draw: Callable[[np.random.Generator, int], torch.Tensor], held: torch.Tensor,
+         minutes: float, batch: int, lr: float, seed: int, name: str, log: Callable[[str], None]) -> Dict:
+    """Train ``student`` to give ``teacher``'s output on batches from ``draw`` for ``minutes``
+    (Adam, 50 steps of warm-up, cosine); its RMSE to the teacher on ``held`` before and after."""
     with torch.no_grad():
         held_target = teacher(held)
         rmse_before = float(torch.sqrt(F.mse_loss(student.eval()(held), held_target)))
@@ -115,33 +119,78 @@ def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_ro
         frac = (time.perf_counter() - start) / budget
         for g in opt.param_groups:   # a short warm-up (the student starts near the teacher), then cosine
             g["lr"] = lr * min(1.0, (step + 1) / 50) * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
-        z = _crops(pool, batch, crop_cells, rng)
+        x = draw(rng, batch)
         with torch.no_grad():
-            target = teacher(z)
-        loss = F.mse_loss(student(z), target)
+            target = teacher(x)
+        loss = F.mse_loss(student(x), target)
         opt.zero_grad()
         loss.backward()
         opt.step()
         step += 1
         recent.append(loss.item())
         if step % 50 == 0:
-            log(f"distill step {step} mse {np.mean(recent[-50:]):.2e} [{(time.perf_counter() - start) / 60:.1f} min]")
+            log(f"distill {name} step {step} mse {np.mean(recent[-50:]):.2e} "
+                f"[{(time.perf_counter() - start) / 60:.1f} min]")
     student.eval()
     with torch.no_grad():
         rmse = float(torch.sqrt(F.mse_loss(student(held), held_target)))
         spread = float(held_target.std())
-    record = {"teacher_step": ck.get("step"), "level_res": list(level_res), "steps": step,
-              "minutes": round((time.perf_counter() - start) / 60, 1), "rmse_before": round(rmse_before, 5),
-              "rmse_to_teacher": round(rmse, 5), "teacher_std": round(spread, 4)}
-    log(f"student decoder {tuple(level_res)}: RMSE to the teacher {rmse_before:.4f} -> {rmse:.4f} "
-        f"(teacher's output spread {spread:.3f})")
-    new_cfg = DcdmConfig.from_dict({**cfg.to_dict(), "dec_res": tuple(level_res)})
+    log(f"student {name}: RMSE to the teacher {rmse_before:.4f} -> {rmse:.4f} (teacher's output spread {spread:.3f})")
+    return {"steps": step, "minutes": round((time.perf_counter() - start) / 60, 1), "rmse_before": round(rmse_before, 5),
+            "rmse_to_teacher": round(rmse, 5), "teacher_std": round(spread, 4)}
+
+
+def _image_crops(pool: torch.Tensor, n: int, px: int, rng: np.random.Generator) -> torch.Tensor:
+    """Random ``px`` crops of the images in ``pool`` (N, 1, P, P), flipped and transposed at random."""
+    size = pool.shape[-1]
+    out = []
+    for _ in range(n):
+        x = pool[int(rng.integers(len(pool)))]
+        r, c = (int(v) for v in rng.integers(0, size - px + 1, size=2))
+        x = x[:, r:r + px, c:c + px]
+        if rng.random() < 0.5:
+            x = x.flip(-1)
+        if rng.random() < 0.5:
+            x = x.transpose(-1, -2)
+        out.append(x)
+    return torch.stack(out)
+
+
+def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_root: str,
+                    minutes: float = 30.0, batch: int = 8, crop_cells: int = 16, lr: float = 1e-3,
+                    n_windows: int = 96, window_px: int = 256, template_px: int = 192, seed: int = 5,
+                    log: Callable[[str], None] = print, max_pairs: int = 0,
+                    enc_res: Sequence[int] = ()) -> Dict:
+    """Train the lighter decoder for ``minutes`` and write the student checkpoint to ``out``
+    (see the module doc). With ``enc_res``, the auto-encoder's encoder (which encodes the SAR
+    reference) is distilled the same way to that many residual blocks per level, on train SAR
+    crops, and the minutes are shared half and half. Returns the ``distilled`` record."""
+    model, ck = load_model(checkpoint)
+    cfg = model.cfg
+    scale = float(model.ae.latent_scale)
+    share = 0.5 if enc_res else 1.0
+    pool = latent_pool(model, data_root, n_windows, window_px, template_px, seed, log, max_pairs) / scale
+    decoder = student_decoder(model.ae.dec, cfg, level_res)
+    record = {"teacher_step": ck.get("step"), "level_res": list(level_res),
+              **_fit(decoder, model.ae.dec, lambda rng, n: _crops(pool, n, crop_cells, rng),
+                     _crops(pool, 32, 24, np.random.default_rng(seed + 1)), share * minutes, batch, lr, seed,
+                     f"decoder {tuple(level_res)}", log)}
+    changes = {"dec_res": tuple(level_res)}
+    if enc_res:
+        sar = torch.from_numpy(_sar_crops(data_root, 4 * n_windows, 128, seed, max_pairs))
+        encoder = student_encoder(model.ae.enc, cfg, enc_res)
+        record["encoder"] = {"level_res": list(enc_res), **_fit(
+            encoder, model.ae.enc, lambda rng, n: _image_crops(sar, n, 96, rng),
+            _image_crops(sar, 16, 128, np.random.default_rng(seed + 1)), share * minutes, batch, lr, seed,
+            f"encoder {tuple(enc_res)}", log)}
+        changes["enc_res"] = tuple(enc_res)
+        model.ae.enc = encoder
+    new_cfg = DcdmConfig.from_dict({**cfg.to_dict(), **changes})
     model.cfg = new_cfg
-    model.ae.dec = student
-    state = model.state_dict()
+    model.ae.dec = decoder
     ck = copy.copy(ck)
     ck["config"] = new_cfg.to_dict()
-    ck["model"] = state
+    ck["model"] = model.state_dict()
     ck["distilled"] = record
     ck.pop("optim", None)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -150,3 +199,12 @@ def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_ro
     tmp.replace(out)
     log(f"wrote {out}")
     return record
+
+
+def _sar_crops(data_root: str, n: int, px: int, seed: int, max_pairs: int = 0) -> np.ndarray:
+    """``n`` prepared SAR crops of ``px`` from the train pairs, ``(n, 1, px, px)``."""
+    from .data import PairBank
+
+    train_pairs, _ = _training_pairs(data_root)
+    bank = PairBank(train_pairs[:max_pairs] if max_pairs else train_pairs, seed=seed + 2)
+    return bank.ae_batch(2 * n, px)[::2]      # ae_batch alternates SAR, optical

@@ -110,18 +110,21 @@ class Encoder(nn.Module):
 
     ``multi_grained``: the stride-2 and stride-4 levels are average-pooled to stride 8 and
     joined to the last level before the output projection (fine + coarse evidence per token).
+    ``level_res``: residual blocks at each level (stride 2, 4, 8) when not ``n_res`` everywhere.
     """
 
     def __init__(self, widths: Tuple[int, int, int], out_ch: int, n_res: int = 1, multi_grained: bool = False,
-                 fast_stem: bool = False, structure: bool = False):
+                 fast_stem: bool = False, structure: bool = False, level_res: Tuple[int, ...] = ()):
         super().__init__()
+        if level_res and len(level_res) != len(widths):
+            raise ValueError(f"encoder residual blocks {tuple(level_res)}: one count per level ({len(widths)}) expected")
         # fast_stem: the stem itself has stride 2 (no full-resolution layer, ~3x cheaper)
         self.structure = StructureStem() if structure else None
         self.stem = _conv(4 if structure else 1, widths[0], 2 if fast_stem else 1)
         levels, prev = [], widths[0]
         for i, w in enumerate(widths):
             first = fast_stem and i == 0
-            n = 0 if first else n_res
+            n = 0 if first else (level_res[i] if level_res else n_res)
             levels.append(nn.Sequential(_conv(prev, w, 1 if first else 2), *[PlainRes(w) for _ in range(n)]))
             prev = w
         self.levels = nn.ModuleList(levels)
@@ -179,7 +182,7 @@ class AutoEncoder(nn.Module):
 
     def __init__(self, cfg: DcdmConfig):
         super().__init__()
-        self.enc = Encoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res)
+        self.enc = Encoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res, level_res=cfg.enc_res)
         self.dec = Decoder(cfg.ae_widths, cfg.latent_ch, cfg.ae_res, cfg.dec_res)
         self.register_buffer("latent_scale", torch.ones(()))
 

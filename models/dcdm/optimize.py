@@ -53,6 +53,7 @@ from ...core.staging import atomic_file, atomic_path
 PEAK_TOL_PX = 0.1
 GATE_SIZES = ((512, 384), (256, 192))     # (window, template) px: the gate runs at each
 LIGHT_DECODER = (1, 0, 0)                 # residual blocks per decoder level (stride 4, 2, 1) of the light variant
+LIGHT_ENCODER = ()                        # the same for the auto-encoder's encoder (empty: kept whole)
 LIGHT_MINUTES = 20.0                      # distillation time of the light variant
 MIN_SHARE = 0.99
 MIN_SPEEDUP = 1.05
@@ -193,10 +194,11 @@ def make_int8(src: Path, out: Path, data: str, n_calibration: int = 16, window_p
 
 def make_light(src: Path, out: Path, data: str, minutes: float = LIGHT_MINUTES,
                level_res: Sequence[int] = LIGHT_DECODER, log: Callable[[str], None] = print,
-               max_pairs: int = 0) -> Path:
-    """``src`` with its decoder distilled to ``level_res`` residual blocks per level (see the
-    module doc); the contract metadata of ``src`` with the student's ``config`` and a
-    ``decoder`` record (what was distilled, how long, how close to the teacher)."""
+               max_pairs: int = 0, enc_res: Sequence[int] = LIGHT_ENCODER) -> Path:
+    """``src`` with its decoder distilled to ``level_res`` residual blocks per level, and its
+    auto-encoder's encoder to ``enc_res`` unless that is empty (see the module doc); the
+    contract metadata of ``src`` with the student's ``config`` and a ``decoder`` record (what
+    was distilled, how long, how close to the teacher)."""
     import tempfile
 
     try:
@@ -215,7 +217,7 @@ def make_light(src: Path, out: Path, data: str, minutes: float = LIGHT_MINUTES,
         teacher = Path(tmp) / "teacher.pt"
         torch.save(ck, teacher)
         record = distill_decoder(str(teacher), str(Path(tmp) / "student.pt"), level_res, data, minutes=minutes, log=log,
-                                 max_pairs=max_pairs)
+                                 max_pairs=max_pairs, enc_res=enc_res)
         student, sck = load_model(str(Path(tmp) / "student.pt"))
         meta = {p.key: p.value for p in _metadata(src)}
         (path,) = export(student, sck, str(Path(tmp) / "onnx"), int(meta.get("window_px", 512)),
@@ -275,6 +277,7 @@ def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS
                    n_calibration: int = 16, window_px: int = 512, template_px: int = 384,
                    threads: Optional[int] = None, log: Callable[[str], None] = print,
                    distill_minutes: float = LIGHT_MINUTES, light_decoder: Sequence[int] = LIGHT_DECODER,
+                   light_encoder: Sequence[int] = LIGHT_ENCODER,
                    sizes: Sequence[Tuple[int, int]] = GATE_SIZES) -> List[GateResult]:
     """Make each of ``variants`` for the float32 graph in ``model_dir``, gate it at every
     ``(window, template)`` of ``sizes``, and keep the ones that pass everywhere (see the module
@@ -299,7 +302,7 @@ def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS
                 make_int8(src, cand, data, n_calibration, window_px, template_px)
                 _write_metadata(cand, src, {})
             elif v == "light":
-                make_light(src, cand, data, distill_minutes, light_decoder, log)
+                make_light(src, cand, data, distill_minutes, light_decoder, log, enc_res=light_encoder)
             else:
                 make_fp16(src, cand)
                 _write_metadata(cand, src, {})
