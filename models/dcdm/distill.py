@@ -1,4 +1,4 @@
-"""A lighter decoder for a trained DCDM model, taught by the model's own decoder.
+"""A lighter decoder (and encoder) for a trained DCDM model, taught by the model's own.
 
 The decoder turns the denoiser's final latent into the translated template. In the ``cpu``
 preset its full-resolution level (a residual block of 32 channels at the template's size) is
@@ -11,7 +11,9 @@ weights for every layer they share, and trains it to give the teacher decoder's 
 * the auto-encoder's latents of train SAR crops;
 
 random crops of those latents, flipped and transposed, mean squared error on the decoded
-images. Nothing else of the model changes. The student checkpoint is the teacher's with the
+images. Optionally (``enc_res``) the auto-encoder's encoder, which encodes the SAR reference
+for the attention, is lightened the same way on train SAR crops. Nothing else of the model
+changes. The student checkpoint is the teacher's with the
 decoder replaced, ``config.dec_res`` set and a ``distilled`` record; it exports like any
 checkpoint, and the export then goes through the parity gate against the teacher's export
 (``models.dcdm.optimize.gate``) before it can ship.
@@ -76,6 +78,8 @@ def latent_pool(model, data_root: str, n_windows: int, window_px: int, template_
 
 
 def _crops(pool: torch.Tensor, n: int, cells: int, rng: np.random.Generator) -> torch.Tensor:
+    """``n`` random ``cells``-square crops (at most the pool's size) of the maps in ``pool``
+    ``(N, C, H, H)`` (latents or images), each flipped and transposed at random."""
     h = pool.shape[-1]
     cells = min(cells, h)
     out = []
@@ -140,22 +144,6 @@ def _fit(student, teacher, draw: Callable[[np.random.Generator, int], torch.Tens
             "rmse_to_teacher": round(rmse, 5), "teacher_std": round(spread, 4)}
 
 
-def _image_crops(pool: torch.Tensor, n: int, px: int, rng: np.random.Generator) -> torch.Tensor:
-    """Random ``px`` crops of the images in ``pool`` (N, 1, P, P), flipped and transposed at random."""
-    size = pool.shape[-1]
-    out = []
-    for _ in range(n):
-        x = pool[int(rng.integers(len(pool)))]
-        r, c = (int(v) for v in rng.integers(0, size - px + 1, size=2))
-        x = x[:, r:r + px, c:c + px]
-        if rng.random() < 0.5:
-            x = x.flip(-1)
-        if rng.random() < 0.5:
-            x = x.transpose(-1, -2)
-        out.append(x)
-    return torch.stack(out)
-
-
 def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_root: str,
                     minutes: float = 30.0, batch: int = 8, crop_cells: int = 16, lr: float = 1e-3,
                     n_windows: int = 96, window_px: int = 256, template_px: int = 192, seed: int = 5,
@@ -180,8 +168,8 @@ def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_ro
         sar = torch.from_numpy(_sar_crops(data_root, 4 * n_windows, 128, seed, max_pairs))
         encoder = student_encoder(model.ae.enc, cfg, enc_res)
         record["encoder"] = {"level_res": list(enc_res), **_fit(
-            encoder, model.ae.enc, lambda rng, n: _image_crops(sar, n, 96, rng),
-            _image_crops(sar, 16, 128, np.random.default_rng(seed + 1)), share * minutes, batch, lr, seed,
+            encoder, model.ae.enc, lambda rng, n: _crops(sar, n, 96, rng),
+            _crops(sar, 16, 128, np.random.default_rng(seed + 1)), share * minutes, batch, lr, seed,
             f"encoder {tuple(enc_res)}", log)}
         changes["enc_res"] = tuple(enc_res)
         model.ae.enc = encoder
