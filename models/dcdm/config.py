@@ -18,7 +18,8 @@ class DcdmConfig:
     ae_widths: Tuple[int, int, int] = (16, 32, 48)
     ae_res: int = 1                             # residual blocks per auto-encoder level
     # residual blocks per decoder level (stride 4, 2, 1), when the decoder is lighter than the
-    # encoder (a distilled decoder, ``sarcoreg distill-decoder``); empty: ``ae_res`` everywhere
+    # encoder (a distilled decoder: ``models/dcdm/distill.py``, ``sarcoreg optimize-onnx --variants
+    # light``); empty: ``ae_res`` everywhere
     dec_res: Tuple[int, ...] = ()
     # the same for the auto-encoder's encoder (stride 2, 4, 8), which encodes the SAR reference
     enc_res: Tuple[int, ...] = ()

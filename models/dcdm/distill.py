@@ -2,8 +2,9 @@
 
 The decoder turns the denoiser's final latent into the translated template. In the ``cpu``
 preset its full-resolution level (a residual block of 32 channels at the template's size) is
-about a fifth of the network's multiply-adds. ``distill_decoder`` builds a decoder with fewer
-residual blocks per level (``level_res``, e.g. ``(1, 1, 0)``), starts it from the teacher's
+about a fifth of the network's multiply-adds, its half-resolution block about an eighth.
+``distill`` builds a decoder with fewer residual blocks per level (``level_res``, e.g.
+``(1, 0, 0)``: only the block at a quarter of the resolution kept), starts it from the teacher's
 weights for every layer they share, and trains it to give the teacher decoder's output on:
 
 * the latents the teacher's own DDIM loop produces for **train** windows (what the decoder
@@ -14,13 +15,13 @@ random crops of those latents, flipped and transposed, mean squared error on the
 images. Optionally (``enc_res``) the auto-encoder's encoder, which encodes the SAR reference
 for the attention, is lightened the same way on train SAR crops. Nothing else of the model
 changes. The student checkpoint is the teacher's with the
-decoder replaced, ``config.dec_res`` set and a ``distilled`` record; it exports like any
+decoder (and encoder) replaced, ``config.dec_res`` (``enc_res``) set and a ``distilled``
+record; ``distill_decoder`` writes it from and to files. It exports like any
 checkpoint, and the export then goes through the parity gate against the teacher's export
 (``models.dcdm.optimize.gate``) before it can ship.
 """
 from __future__ import annotations
 
-import copy
 import time
 from pathlib import Path
 from typing import Callable, Dict, Sequence
@@ -31,7 +32,9 @@ import torch.nn.functional as F
 
 from ...core.dcdm.schedule import ScheduleConfig
 from ...core.errors import InputError
+from ...core.staging import atomic_file
 from .config import DcdmConfig
+from .data import PairBank
 from .network import Decoder, Encoder
 from .sampler import translate
 from .train import _training_pairs, load_model
@@ -51,30 +54,37 @@ def student_decoder(teacher: Decoder, cfg: DcdmConfig, level_res: Sequence[int])
     return student
 
 
-@torch.no_grad()
-def latent_pool(model, data_root: str, n_windows: int, window_px: int, template_px: int, seed: int,
-                log: Callable[[str], None], max_pairs: int = 0) -> torch.Tensor:
-    """The teacher's final DDIM latents of ``n_windows`` train windows and as many latents of
-    train SAR crops of the template's size, ``(2 n, C, h, h)`` in the decoder's input units."""
-    from .data import PairBank
-
+def train_bank(data_root: str, seed: int, max_pairs: int = 0):
+    """A ``PairBank`` of the train pairs (the first ``max_pairs`` when given), never dev or val."""
     train_pairs, _ = _training_pairs(data_root)
     if max_pairs:
         train_pairs = train_pairs[:max_pairs]
     if not train_pairs:
-        raise InputError(f"no train pairs under {data_root} to distil the decoder on")
-    bank = PairBank(train_pairs, seed=seed)
+        raise InputError(f"no train pairs under {data_root} to distil on")
+    return PairBank(train_pairs, seed=seed)
+
+
+@torch.no_grad()
+def latent_pool(model, bank, n_windows: int, window_px: int, template_px: int,
+                log: Callable[[str], None]) -> torch.Tensor:
+    """The teacher's final DDIM latents of ``n_windows`` windows of ``bank`` and as many
+    latents of its SAR crops of the template's size, ``(2 n, C, h, h)`` in the decoder's input units."""
     out, start = [], time.perf_counter()
     for i in range(0, n_windows, 4):
         tm, rf, _, _ = bank.batch(min(4, n_windows - i), window_px, template_px, augment=False)
         out.append(translate(model, torch.from_numpy(tm), torch.from_numpy(rf), ScheduleConfig()).latent)
-    sar = torch.from_numpy(bank.ae_batch(2 * n_windows, template_px)[::2])
+    sar = torch.from_numpy(sar_crops(bank, n_windows, template_px))
     for i in range(0, len(sar), 8):
         out.append(model.ae.encode(sar[i:i + 8]))
     pool = torch.cat(out)
-    log(f"latent pool: {len(pool)} latents of {tuple(pool.shape[1:])} from {len(train_pairs)} train pairs "
+    log(f"latent pool: {len(pool)} latents of {tuple(pool.shape[1:])} from {len(bank.pairs)} train pairs "
         f"in {time.perf_counter() - start:.0f} s")
     return pool
+
+
+def sar_crops(bank, n: int, px: int) -> np.ndarray:
+    """``n`` prepared SAR crops of ``px`` from ``bank``, ``(n, 1, px, px)``."""
+    return bank.ae_batch(2 * n, px)[::2]      # ae_batch alternates SAR, optical
 
 
 def _crops(pool: torch.Tensor, n: int, cells: int, rng: np.random.Generator) -> torch.Tensor:
@@ -144,20 +154,21 @@ def _fit(student, teacher, draw: Callable[[np.random.Generator, int], torch.Tens
             "rmse_to_teacher": round(rmse, 5), "teacher_std": round(spread, 4)}
 
 
-def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_root: str,
-                    minutes: float = 30.0, batch: int = 8, crop_cells: int = 16, lr: float = 1e-3,
-                    n_windows: int = 96, window_px: int = 256, template_px: int = 192, seed: int = 5,
-                    log: Callable[[str], None] = print, max_pairs: int = 0,
-                    enc_res: Sequence[int] = ()) -> Dict:
-    """Train the lighter decoder for ``minutes`` and write the student checkpoint to ``out``
-    (see the module doc). With ``enc_res``, the auto-encoder's encoder (which encodes the SAR
-    reference) is distilled the same way to that many residual blocks per level, on train SAR
-    crops, and the minutes are shared half and half. Returns the ``distilled`` record."""
-    model, ck = load_model(checkpoint)
+def distill(model, ck: Dict, level_res: Sequence[int], data_root: str, minutes: float = 30.0, batch: int = 8,
+            crop_cells: int = 16, lr: float = 1e-3, n_windows: int = 96, window_px: int = 256,
+            template_px: int = 192, seed: int = 5, log: Callable[[str], None] = print, max_pairs: int = 0,
+            enc_res: Sequence[int] = ()) -> Dict:
+    """Train the lighter decoder of ``model`` (the teacher, loaded from checkpoint ``ck``) for
+    ``minutes`` (see the module doc). With ``enc_res``, the auto-encoder's encoder (which
+    encodes the SAR reference) is distilled the same way to that many residual blocks per
+    level, on train SAR crops, and the minutes are shared half and half. ``model`` becomes
+    the student (its ``cfg`` too); returns the student's checkpoint dict, whose
+    ``distilled`` record says what was done and how close it came."""
     cfg = model.cfg
     scale = float(model.ae.latent_scale)
     share = 0.5 if enc_res else 1.0
-    pool = latent_pool(model, data_root, n_windows, window_px, template_px, seed, log, max_pairs) / scale
+    bank = train_bank(data_root, seed, max_pairs)
+    pool = latent_pool(model, bank, n_windows, window_px, template_px, log) / scale
     decoder = student_decoder(model.ae.dec, cfg, level_res)
     record = {"teacher_step": ck.get("step"), "level_res": list(level_res),
               **_fit(decoder, model.ae.dec, lambda rng, n: _crops(pool, n, crop_cells, rng),
@@ -165,7 +176,7 @@ def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_ro
                      f"decoder {tuple(level_res)}", log)}
     changes = {"dec_res": tuple(level_res)}
     if enc_res:
-        sar = torch.from_numpy(_sar_crops(data_root, 4 * n_windows, 128, seed, max_pairs))
+        sar = torch.from_numpy(sar_crops(bank, 4 * n_windows, 128))
         encoder = student_encoder(model.ae.enc, cfg, enc_res)
         record["encoder"] = {"level_res": list(enc_res), **_fit(
             encoder, model.ae.enc, lambda rng, n: _crops(sar, n, 96, rng),
@@ -173,26 +184,20 @@ def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_ro
             f"encoder {tuple(enc_res)}", log)}
         changes["enc_res"] = tuple(enc_res)
         model.ae.enc = encoder
-    new_cfg = DcdmConfig.from_dict({**cfg.to_dict(), **changes})
-    model.cfg = new_cfg
+    model.cfg = DcdmConfig.from_dict({**cfg.to_dict(), **changes})
     model.ae.dec = decoder
-    ck = copy.copy(ck)
-    ck["config"] = new_cfg.to_dict()
-    ck["model"] = model.state_dict()
-    ck["distilled"] = record
-    ck.pop("optim", None)
+    student = {k: v for k, v in ck.items() if k != "optim"}
+    student.update(config=model.cfg.to_dict(), model=model.state_dict(), distilled=record)
+    return student
+
+
+def distill_decoder(checkpoint: str, out: str, level_res: Sequence[int], data_root: str, **options) -> Dict:
+    """``distill`` of the model in ``checkpoint``; the student checkpoint written to ``out``
+    (through a temporary name). ``options``: those of ``distill``. Returns the ``distilled`` record."""
+    model, ck = load_model(checkpoint)
+    student = distill(model, ck, level_res, data_root, **options)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(out) + ".part")
-    torch.save(ck, tmp)
-    tmp.replace(out)
-    log(f"wrote {out}")
-    return record
-
-
-def _sar_crops(data_root: str, n: int, px: int, seed: int, max_pairs: int = 0) -> np.ndarray:
-    """``n`` prepared SAR crops of ``px`` from the train pairs, ``(n, 1, px, px)``."""
-    from .data import PairBank
-
-    train_pairs, _ = _training_pairs(data_root)
-    bank = PairBank(train_pairs[:max_pairs] if max_pairs else train_pairs, seed=seed + 2)
-    return bank.ae_batch(2 * n, px)[::2]      # ae_batch alternates SAR, optical
+    with atomic_file(out, "wb") as fh:
+        torch.save(student, fh)
+    options.get("log", print)(f"wrote {out}")
+    return student["distilled"]

@@ -116,15 +116,16 @@ class Encoder(nn.Module):
     def __init__(self, widths: Tuple[int, int, int], out_ch: int, n_res: int = 1, multi_grained: bool = False,
                  fast_stem: bool = False, structure: bool = False, level_res: Tuple[int, ...] = ()):
         super().__init__()
-        if level_res and len(level_res) != len(widths):
-            raise ValueError(f"encoder residual blocks {tuple(level_res)}: one count per level ({len(widths)}) expected")
+        level_res = tuple(level_res) or (n_res,) * len(widths)
+        if len(level_res) != len(widths):
+            raise ValueError(f"encoder residual blocks {level_res}: one count per level ({len(widths)}) expected")
         # fast_stem: the stem itself has stride 2 (no full-resolution layer, ~3x cheaper)
         self.structure = StructureStem() if structure else None
         self.stem = _conv(4 if structure else 1, widths[0], 2 if fast_stem else 1)
         levels, prev = [], widths[0]
         for i, w in enumerate(widths):
             first = fast_stem and i == 0
-            n = 0 if first else (level_res[i] if level_res else n_res)
+            n = 0 if first else level_res[i]
             levels.append(nn.Sequential(_conv(prev, w, 1 if first else 2), *[PlainRes(w) for _ in range(n)]))
             prev = w
         self.levels = nn.ModuleList(levels)

@@ -199,34 +199,30 @@ def make_light(src: Path, out: Path, data: str, minutes: float = LIGHT_MINUTES,
     auto-encoder's encoder to ``enc_res`` unless that is empty (see the module doc); the
     contract metadata of ``src`` with the student's ``config`` and a ``decoder`` record (what
     was distilled, how long, how close to the teacher)."""
+    import shutil
     import tempfile
 
     try:
-        import torch
-    except ImportError:
+        from .distill import distill
+    except ModuleNotFoundError as exc:
+        if exc.name != "torch":
+            raise
         raise InputError("the light variant is distilled with torch, which is not installed: run "
                          "`scripts/setup.sh --with-torch`, or build only --variants int8 fp16") from None
-
-    from .distill import distill_decoder
     from .export import export
     from .recover import recover
-    from .train import load_model
 
     with tempfile.TemporaryDirectory(prefix="dcdm-light-") as tmp:
         model, ck = recover(str(src), workdir=tmp)
-        teacher = Path(tmp) / "teacher.pt"
-        torch.save(ck, teacher)
-        record = distill_decoder(str(teacher), str(Path(tmp) / "student.pt"), level_res, data, minutes=minutes, log=log,
-                                 max_pairs=max_pairs, enc_res=enc_res)
-        student, sck = load_model(str(Path(tmp) / "student.pt"))
+        student = distill(model, ck, level_res, data, minutes=minutes, log=log, max_pairs=max_pairs, enc_res=enc_res)
         meta = {p.key: p.value for p in _metadata(src)}
-        (path,) = export(student, sck, str(Path(tmp) / "onnx"), int(meta.get("window_px", 512)),
+        (path,) = export(model, student, str(Path(tmp) / "onnx"), int(meta.get("window_px", 512)),
                          int(meta.get("template_px", 384)), "unrolled")
-        with atomic_file(out, "wb") as fh:
-            fh.write(path.read_bytes())
-        trainable, frozen = student.parameter_counts()
-        _write_metadata(out, src, {"config": json.dumps(student.cfg.to_dict()), "decoder": json.dumps(record),
-                                   "parameters": json.dumps({"trainable": trainable, "frozen": frozen})})
+        trainable, frozen = model.parameter_counts()
+        _write_metadata(path, src, {"config": json.dumps(model.cfg.to_dict()),
+                                    "decoder": json.dumps(student["distilled"]),
+                                    "parameters": json.dumps({"trainable": trainable, "frozen": frozen})})
+        shutil.move(str(path), str(out))
     return out
 
 
