@@ -36,6 +36,20 @@ def test_zncc_equals_the_plain_zncc(channels, th, tw, rh, rw, holes):
     assert np.unravel_index(np.argmax(got), got.shape) == (5, 7)
 
 
+@pytest.mark.parametrize("dtype,offset", [(np.float32, 0.0), (np.float32, 30.0), (np.float64, 5e4)])
+def test_zncc_of_float32_and_offset_inputs_equals_the_plain_zncc(dtype, offset):
+    """The float32 path centres the reference in its own precision: a large offset (raw
+    digital numbers) or float32 descriptors give the plain float64 answer."""
+    rng = np.random.default_rng(4)
+    t = rng.standard_normal((3, 48, 48))
+    r = rng.standard_normal((3, 80, 80)) * 50.0 + offset
+    r[:, 9:57, 11:59] += 40.0 * t
+    t, r = t.astype(dtype), r.astype(dtype)
+    got = kernels.zncc_surface(t, r)
+    np.testing.assert_allclose(got, reference.zncc_surface(t, r), atol=2e-6)
+    assert np.unravel_index(np.argmax(got), got.shape) == (9, 11)
+
+
 def test_zncc_with_a_nearly_empty_reference_window_stays_exact():
     """Windows holding almost none of the reference's energy take the float64 path."""
     rng = np.random.default_rng(5)

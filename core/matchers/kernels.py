@@ -57,8 +57,12 @@ def _fast_len(n: int) -> int:
 
 
 def _spectrum(a: np.ndarray, shape: Tuple[int, int]) -> np.ndarray:
-    """``rfft2(a, s=shape)`` over the last two axes (zero-padded to ``shape``)."""
-    return _fft.rfft2(a, s=shape)
+    """``rfft2(a, s=shape)`` over the last two axes (zero-padded to ``shape``): the real
+    transform of ``a``'s own rows, then the complex one of the columns zero-padded (the
+    same result, without transforming the padding rows)."""
+    if a.shape[-2] == shape[0]:
+        return _fft.rfft2(a, s=shape)
+    return _fft.fft(_fft.rfft(a, n=shape[1], axis=-1), n=shape[0], axis=-2)
 
 
 def _correlation(f: np.ndarray, shape: Tuple[int, int], oh: int, ow: int) -> np.ndarray:
@@ -70,13 +74,19 @@ def _correlation(f: np.ndarray, shape: Tuple[int, int], oh: int, ow: int) -> np.
 def _window_sums(x: np.ndarray, size: int, axis: int) -> np.ndarray:
     """Sums of ``size`` consecutive elements along ``axis`` at every valid start, float64:
     the first window summed outright, the later ones by running sums of what enters minus
-    what leaves (so the running sum is only as long as the output)."""
-    n = x.shape[axis]
-    count = n - size + 1
-    take = lambda a, b: x[(slice(None),) * (axis % x.ndim) + (slice(a, b),)]  # noqa: E731
-    steps = np.concatenate([take(0, size).sum(axis=axis, dtype=np.float64, keepdims=True),
-                            take(size, n).astype(np.float64) - take(0, count - 1)], axis=axis)
-    return np.cumsum(steps, axis=axis, out=steps)
+    what leaves (so the running sum is only as long as the output).
+
+    The running sum is a loop of whole slices along ``axis`` (``out[i] += out[i - 1]``):
+    the same additions in the same order as ``np.cumsum``, which is several times slower
+    along any axis but the last (it walks the array with a large stride)."""
+    x = np.moveaxis(x, axis, 0)
+    count = x.shape[0] - size + 1
+    out = np.empty((count,) + x.shape[1:], dtype=np.float64)
+    x[:size].sum(axis=0, dtype=np.float64, out=out[0])
+    np.subtract(x[size:], x[:count - 1], out=out[1:], dtype=np.float64)
+    for i in range(1, count):
+        out[i] += out[i - 1]
+    return np.moveaxis(out, 0, axis)
 
 
 def _box_sums(x: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -84,19 +94,20 @@ def _box_sums(x: np.ndarray, h: int, w: int) -> np.ndarray:
     return _window_sums(_window_sums(x, h, x.ndim - 2), w, x.ndim - 1)
 
 
-def _centred(a: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """float64 copy of ``a`` (C, H, W) with each channel's finite mean removed and NaN set to 0
-    (its channel's mean), and the per-channel count of finite pixels."""
-    x = a.astype(np.float64)
+def _centred(a: np.ndarray, dtype=np.float64) -> Tuple[np.ndarray, np.ndarray]:
+    """Copy of ``a`` (C, H, W) in ``dtype`` with each channel's finite mean removed (the mean
+    summed in float64) and NaN set to 0 (its channel's mean), and the per-channel count of
+    finite pixels."""
+    x = a.astype(dtype)
     finite = np.isfinite(x)
     if finite.all():
         counts = np.full(x.shape[0], x.shape[1] * x.shape[2])
-        x -= (x.sum(axis=(1, 2)) / counts)[:, None, None]
+        x -= (x.sum(axis=(1, 2), dtype=np.float64) / counts).astype(dtype)[:, None, None]
         return x, counts
     counts = finite.sum(axis=(1, 2))
     x[~finite] = 0.0
-    mean = np.where(counts > 0, x.sum(axis=(1, 2)) / np.maximum(counts, 1), 0.0)
-    x -= mean[:, None, None]
+    mean = np.where(counts > 0, x.sum(axis=(1, 2), dtype=np.float64) / np.maximum(counts, 1), 0.0)
+    x -= mean.astype(dtype)[:, None, None]
     x[~finite] = 0.0
     return x, counts
 
@@ -168,23 +179,32 @@ def _zncc_surface(template: np.ndarray, reference: np.ndarray) -> np.ndarray:
     if not t_ss > 1e-12 * n * max(1.0, float(np.abs(t_mean).max())) ** 2:
         return np.zeros((oh, ow), dtype=np.float32)
 
-    r0, _ = _centred(r)
     shape = (_fast_len(rh), _fast_len(rw))
-    r_sq = np.einsum("chw,chw->hw", r0, r0)
     if all_valid:
+        # first in float32 (the FFT products' precision): the reference centred once, its
+        # window sums accumulated in float64
+        r0 = _centred(r, np.float32 if r.dtype == np.float32 else np.float64)[0].astype(np.float32, copy=False)
+        r_sq = np.einsum("chw,chw->hw", r0, r0)
         s1 = _box_sums(r0, th, tw)                      # (C, oh, ow), float64
         s2 = _box_sums(r_sq, th, tw)                    # (oh, ow)
         r_ss = s2 - np.einsum("chw,chw->hw", s1, s1) / n
         # float32 spectra err by ~1e-7 of sqrt(t_ss · all the reference's energy): enough
         # unless some window holds almost none of that energy (large gaps), then float64
-        energy = float(r_sq.sum())
+        energy = float(r_sq.sum(dtype=np.float64))
         single = float(r_ss.min()) > 1e-4 * energy
+        if not single:
+            r0 = _centred(r)[0]
+            r_sq = np.einsum("chw,chw->hw", r0, r0)
+            s1, s2 = _box_sums(r0, th, tw), _box_sums(r_sq, th, tw)
+            r_ss = s2 - np.einsum("chw,chw->hw", s1, s1) / n
         f_t = _spectrum(t.astype(np.float32) if single else t, shape)
         np.conjugate(f_t, out=f_t)
-        f_t *= _spectrum(r0.astype(np.float32) if single else r0, shape)
+        f_t *= _spectrum(r0, shape)
         num = _correlation(f_t.sum(axis=0), shape, oh, ow).astype(np.float64)
     else:
         # masked: the window sums come from FFTs too, so all in float64
+        r0 = _centred(r)[0]
+        r_sq = np.einsum("chw,chw->hw", r0, r0)
         f_r = _spectrum(r0, shape)
         f_t = _spectrum(t, shape)
         np.conjugate(f_t, out=f_t)
@@ -196,7 +216,7 @@ def _zncc_surface(template: np.ndarray, reference: np.ndarray) -> np.ndarray:
         r_ss = s2 - np.einsum("chw,chw->hw", s1, s1) / n
 
     # FFT round-off leaves ~1e-13 of the energy in flat places: call those flat.
-    tol = 1e-9 * float(r_sq.sum()) * n / (rh * rw) + 1e-300
+    tol = 1e-9 * float(r_sq.sum(dtype=np.float64)) * n / (rh * rw) + 1e-300
     ok = r_ss > tol
     r_ss[~ok] = 1.0
     np.multiply(r_ss, t_ss, out=r_ss)
