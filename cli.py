@@ -19,7 +19,7 @@ from typing import List, Optional
 from .core.config import PROVIDERS, SAR_KINDS, WARP_METHODS
 from .core.errors import CancelledError, InputError, SarcoregError
 from .core.matchers import AUTO, matcher_info, matcher_names
-from .core.sources import LA_TRUTHS
+from .core.sources import LA_TRUTH_HELP, LA_TRUTHS
 from .core.summary import summary_lines
 
 log = logging.getLogger("sarcoreg")
@@ -213,9 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "with --protocol la (default val)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--noise", type=float, default=0.0, help="Gaussian noise variance on the optical template (0-0.3)")
-    e.add_argument("--la-truth", choices=LA_TRUTHS, default="local",
-                   help="s1s2_la truth with --protocol sources: local, the agreeing cells under each template "
-                        "(default); upstream, the pair's one residual")
+    e.add_argument("--la-truth", choices=LA_TRUTHS, default="local", help=f"with --protocol sources: {LA_TRUTH_HELP}")
     e.set_defaults(func=cmd_evaluate)
 
     d = sub.add_parser("demo", help="co-register the bundled Sentinel-1/2 sub-scene after a known shift")

@@ -80,6 +80,9 @@ LA_CELLS_SPREAD_PX = 1.0   # cells under one template farther than this from the
 # the truth of an s1s2_la sample: "local", the mean residual of the agreeing cells under its
 # template where they agree (the protocol's default); "upstream", the pair's one residual (before)
 LA_TRUTHS = ("local", "upstream")
+# the help of every command-line option that chooses it (sarcoreg evaluate and the scripts)
+LA_TRUTH_HELP = ("s1s2_la truth: local, the agreeing cells under each template where they agree (default), "
+                 "or upstream, the pair's one residual")
 # the same for training (sarcoreg train --la-truth), and "cells": templates drawn only inside
 # agreeing cells, with the cell's residual
 LA_TRAIN_TRUTHS = ("upstream", "cells", "local")

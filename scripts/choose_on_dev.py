@@ -42,7 +42,7 @@ from sarcoreg.core.dcdm.matcher import TRANSLATION_ALONE  # noqa: E402
 from sarcoreg.core.evaluate import score  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.matchers.common import finish_match  # noqa: E402
-from sarcoreg.core.sources import LA_TRUTHS, TEXTBOOK_CFOG, source_samples  # noqa: E402
+from sarcoreg.core.sources import LA_TRUTH_HELP, LA_TRUTHS, TEXTBOOK_CFOG, source_samples  # noqa: E402
 from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 CLASSICAL = {
@@ -73,7 +73,6 @@ def translations(samples, R, T, flips=True):
     """Per sample, one model call each: ``(translation, attention prior, seconds)`` and, with
     ``flips``, the translation-alone peak of the pair as it is and of the pair flipped upside
     down and left to right (``{"id"|"rows"|"cols": (row, col)}``, in the pair's own frame)."""
-    from sarcoreg.core.dcdm.contract import prepare
     from sarcoreg.core.dcdm.matcher import displacement_prior
 
     m = get_matcher("dcdm", **TRANSLATION_ALONE, attention_prior=0.0, translation_shift_px=(0.0, 0.0))
@@ -82,12 +81,12 @@ def translations(samples, R, T, flips=True):
     for s in samples:
         start = time.perf_counter()
         tr = m.translate(s.template, s.reference)
-        res = m._finish(s.template, s.reference, prepare(s.reference), tr, start)
+        res = m.match_translation(s.template, s.reference, tr)
         secs.append(time.perf_counter() - start)
         peaks = {"id": (res.row, res.col)}
         for axis, f in FLIPS.items() if flips else ():
             t, r = np.ascontiguousarray(f(s.template)), np.ascontiguousarray(f(s.reference))
-            mf = m._finish(t, r, prepare(r), m.translate(t, r), start)
+            mf = m.match_translation(t, r, m.translate(t, r))
             # back to the pair's frame: a flip maps offset k to n - 1 - k on its axis
             peaks[axis] = (n - 1 - mf.row, mf.col) if axis == "rows" else (mf.row, n - 1 - mf.col)
         out.append((tr, displacement_prior(tr, n), peaks))
@@ -112,10 +111,8 @@ def structural_shift(per_setting):
 def translation_surfaces(items, samples, R, T, shift):
     """The translation's ZNCC surface (no fusion, no guard) of every sample, the translation
     moved by ``shift`` (rows, cols) px first."""
-    from sarcoreg.core.dcdm.contract import prepare
-
     m = get_matcher("dcdm", **TRANSLATION_ALONE, attention_prior=0.0, translation_shift_px=shift)
-    return [surface_of(m._finish(s.template, s.reference, prepare(s.reference), tr, time.perf_counter()), R - T + 1)
+    return [surface_of(m.match_translation(s.template, s.reference, tr), R - T + 1)
             for s, (tr, _, _) in zip(samples, items)]
 
 
@@ -220,7 +217,7 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=150, help="per source and setting")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--la-truth", choices=LA_TRUTHS, default="local",
-                    help="s1s2_la truth: local, the agreeing cells under each template where they agree (default), or upstream, the pair's one residual")
+                    help=LA_TRUTH_HELP)
     ap.add_argument("--role", default="dev", help="dev (to choose) or val (to report only)")
     ap.add_argument("--guard-px", type=float, default=3.0)
     ap.add_argument("--out", default="build/dev_choice.json")

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from sarcoreg.core.dcdm.matcher import TRANSLATION_ALONE  # noqa: E402
 from sarcoreg.core.evaluate import evaluate_sources, format_sources_markdown  # noqa: E402
 from sarcoreg.core.matchers import get_matcher, matcher_names  # noqa: E402
-from sarcoreg.core.sources import LA_TRUTHS, TEXTBOOK_CFOG  # noqa: E402
+from sarcoreg.core.sources import LA_TRUTH_HELP, LA_TRUTHS, TEXTBOOK_CFOG  # noqa: E402
 
 
 def matchers(with_dcdm: bool = True, with_translation: bool = True, with_classical: bool = True):
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=120, help="per source and setting")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--la-truth", choices=LA_TRUTHS, default="local",
-                    help="s1s2_la truth: local, the agreeing cells under each template where they agree (default), or upstream, the pair's one residual")
+                    help=LA_TRUTH_HELP)
     ap.add_argument("--role", default="val")
     ap.add_argument("--settings", default="256/192,512/384")
     ap.add_argument("--sources", default=None, help="comma-separated sources (default: all)")

@@ -30,7 +30,7 @@ from sarcoreg.core.dcdm.contract import prepare  # noqa: E402
 from sarcoreg.core.dcdm.matcher import TRANSLATION_ALONE, DcdmMatcher  # noqa: E402
 from sarcoreg.core.matchers.descriptor import CfogConfig, cfog_descriptor  # noqa: E402
 from sarcoreg.core.matchers.kernels import gaussian_blur  # noqa: E402
-from sarcoreg.core.sources import LA_TRUTHS, TEXTBOOK_CFOG, source_samples  # noqa: E402
+from sarcoreg.core.sources import LA_TRUTH_HELP, LA_TRUTHS, TEXTBOOK_CFOG, source_samples  # noqa: E402
 from sarcoreg.core.staging import atomic_file  # noqa: E402
 
 STRUCT = CfogConfig(**TEXTBOOK_CFOG)
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=60, help="per source")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--la-truth", choices=LA_TRUTHS, default="local",
-                    help="s1s2_la truth: local, the agreeing cells under each template where they agree (default), or upstream, the pair's one residual")
+                    help=LA_TRUTH_HELP)
     ap.add_argument("--role", default="val")
     ap.add_argument("--model-dir", default=None)
     ap.add_argument("--figure", default=None, help="PNG of a few examples per source")

@@ -117,6 +117,21 @@ def test_batched_matches_equal_single_ones(shared_data):
         DcdmMatcher(provider="cpu", batch_size=0)
 
 @needs_model
+def test_match_of_a_translation_is_the_match(shared_data):
+    """``match_translation`` (translate once, match several ways) finishes a pair as ``match``
+    does, with this matcher's fusion and snap."""
+    from sarcoreg.core.samples import iter_samples
+
+    s = next(iter(iter_samples(str(shared_data), 256, 192, 1, seed=3, split="val")))
+    m = DcdmMatcher(provider="cpu")
+    want = m.match(s.template, s.reference)
+    got = m.match_translation(s.template, s.reference, m.translate(s.template, s.reference))
+    assert got.status == want.status == "ok"
+    assert (got.row, got.col, got.confidence) == pytest.approx((want.row, want.col, want.confidence), abs=1e-6)
+    np.testing.assert_array_equal(got.similarity, want.similarity)
+
+
+@needs_model
 def test_classical_part_on_the_helper_thread_gives_the_same_match(monkeypatch):
     """The fused classical part computed on the helper thread during the model call, or by
     the caller after it: the same surface and peak to the bit."""

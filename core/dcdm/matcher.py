@@ -330,6 +330,14 @@ class DcdmMatcher:
                                           c.result() if c is not None else None)
         return out  # type: ignore[return-value]
 
+    def match_translation(self, template: np.ndarray, reference: np.ndarray, translation: Translation) -> Match:
+        """The match of a pair from its ``translate`` result, finished as ``match`` does (the
+        translation's surface, the fusion, guard and snap of this matcher): for analyses that
+        translate a pair once and match it several ways."""
+        start = time.perf_counter()
+        t, r = check_pair(template, reference)
+        return self._finish(t, r, prepare(r), translation, start)
+
     def _classical_soon(self, t: np.ndarray, r: np.ndarray):
         """The classical part's match of one pair started on the helper thread, when the
         fusion or the guard needs it and the helper is free; else ``None``."""
