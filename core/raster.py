@@ -314,6 +314,22 @@ def _read_direct(ds: "gdal.Dataset", bands: Tuple[int, ...], row0: int, col0: in
     return out
 
 
+def _two_taps(a: np.ndarray, i: np.ndarray, w: np.ndarray, axis: int) -> np.ndarray:
+    """``a[i] · w + a[i + 1] · (1 - w)`` along ``axis`` (0: rows, 1: columns) of a 2-D ``a``;
+    slices instead of gathers where ``i`` is a run of consecutive indices (the usual case: the
+    source pixels are nearly the grid's), the same numbers either way."""
+    n = i.size
+    if n and i[-1] - i[0] == n - 1 and (n == 1 or bool(np.all(np.diff(i) == 1))):
+        lo, hi = int(i[0]), int(i[0]) + n
+        first = a[lo:hi] if axis == 0 else a[:, lo:hi]
+        second = a[lo + 1:hi + 1] if axis == 0 else a[:, lo + 1:hi + 1]
+    else:
+        first = a[i] if axis == 0 else a[:, i]
+        second = a[i + 1] if axis == 0 else a[:, i + 1]
+    ww = w[:, None] if axis == 0 else w
+    return first * ww + second * (1.0 - ww)
+
+
 class _Bilinear:
     """GDAL's bilinear warp, computed in numpy, for a source in the working grid's CRS,
     north-up, whose pixel size is within 0.1 % of the grid's (e.g. the ``s1s2_la`` mosaics:
@@ -398,18 +414,26 @@ class _Bilinear:
             valids.append(np.ones(block.shape, dtype=bool) if self.nodata[k] is None else block != self.nodata[k])
         # the pixel under the point must hold data in at least one band (GDAL's unified source
         # validity); each band then weighs only its own valid pixels
-        under = np.zeros((h, w), dtype=bool)
-        under[r0 - y_lo:r1 - y_lo, c0 - x_lo:c1 - x_lo] = np.logical_or.reduce(valids)
-        under = under[cy][:, cx]
+        inside = (r0, c0, r1, c1) == (y_lo, x_lo, y_hi, x_hi)
+        every = inside and all(v.all() for v in valids)
+        if not every:
+            under = np.zeros((h, w), dtype=bool)
+            under[r0 - y_lo:r1 - y_lo, c0 - x_lo:c1 - x_lo] = np.logical_or.reduce(valids)
+            under = under[cy][:, cx]
         for k in range(len(self.bands)):
+            if every:
+                # the whole block holds data: no weight is left out, so the weights' sum is 1
+                # up to round-off, which the division by it undoes
+                num = _two_taps(_two_taps(blocks[k], ix, wx, 1), iy, wy, 0)
+                ones = _two_taps(np.ones((1, w)), ix, wx, 1)
+                out[k] = num / (ones * wy[:, None] + ones * (1.0 - wy)[:, None])
+                continue
             vals = np.zeros((h, w), dtype=np.float64)
             valid = np.zeros((h, w), dtype=np.float64)
             vals[r0 - y_lo:r1 - y_lo, c0 - x_lo:c1 - x_lo] = np.where(valids[k], blocks[k], 0.0)
             valid[r0 - y_lo:r1 - y_lo, c0 - x_lo:c1 - x_lo] = valids[k]
-            num = vals[:, ix] * wx + vals[:, ix + 1] * (1.0 - wx)
-            num = num[iy] * wy[:, None] + num[iy + 1] * (1.0 - wy)[:, None]
-            den = valid[:, ix] * wx + valid[:, ix + 1] * (1.0 - wx)
-            den = den[iy] * wy[:, None] + den[iy + 1] * (1.0 - wy)[:, None]
+            num = _two_taps(_two_taps(vals, ix, wx, 1), iy, wy, 0)
+            den = _two_taps(_two_taps(valid, ix, wx, 1), iy, wy, 0)
             keep = (den >= 1e-5) & under
             out[k][keep] = num[keep] / den[keep]
         return out

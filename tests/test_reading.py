@@ -162,3 +162,16 @@ def test_report_splits_the_time_by_stage(tmp_path):
     for key in ("reading", "descriptors", "fft", "peaks", "outliers", "writing"):
         assert split.get(key, 0) > 0, (key, split)
     assert sum(split.values()) < 10 * res.report["timings"]["total_s"]
+
+
+def test_two_tap_passes_by_slices_equal_the_gathers():
+    """The bilinear reader's passes take slices where the source indices are consecutive and
+    gathers where they skip or repeat (a pixel-size mismatch): the same numbers either way."""
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((40, 50))
+    w = rng.random(30)
+    for i in (np.arange(5, 35), np.r_[np.arange(3, 18), np.arange(19, 34)], np.r_[np.arange(3, 18), np.arange(17, 32)]):
+        assert i.size == w.size
+        np.testing.assert_array_equal(raster._two_taps(a, i, w, 1), a[:, i] * w + a[:, i + 1] * (1.0 - w))
+        np.testing.assert_array_equal(raster._two_taps(a, i, w, 0),
+                                      a[i] * w[:, None] + a[i + 1] * (1.0 - w)[:, None])
