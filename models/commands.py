@@ -107,7 +107,8 @@ def _optimize(model_dir: str, args) -> int:
 
     results = build_variants(model_dir, args.data, args.variants, n_samples=args.gate_samples,
                              n_calibration=args.calibration_samples, window_px=args.window,
-                             template_px=args.template, log=_echo, distill_minutes=args.distill_minutes)
+                             template_px=args.template, log=_echo, distill_minutes=args.distill_minutes,
+                             gate_only=getattr(args, "gate_only", False))
     _echo(f"wrote {Path(model_dir) / 'parity_gate.json'}")
     return 0 if results else 1
 
@@ -128,7 +129,8 @@ def _gate_options(parser, default_data: str, variants_default) -> None:
     parser.add_argument("--data", default=default_data, help="real pairs for calibration and the gate "
                                                               "(default ../shared/data)")
     parser.add_argument("--gate-samples", type=int, default=100,
-                        help="val samples of the parity gate (default 100)")
+                        help="samples per source of the multi-region validation that the parity gate "
+                             "matches (default 100)")
     parser.add_argument("--calibration-samples", type=int, default=16,
                         help="train windows the int8 calibration sees (default 16)")
 
@@ -214,6 +216,9 @@ def register(subparsers) -> None:
     o.add_argument("--window", type=int, default=512, help="window px of the int8 calibration (default 512)")
     o.add_argument("--template", type=int, default=384, help="template px of the int8 calibration (default 384)")
     _gate_options(o, default_data, ["light", "int8", "fp16"])
+    o.add_argument("--gate-only", action="store_true",
+                   help="gate the variant files already in the model folder again, without building them "
+                        "(one that fails is removed)")
     o.set_defaults(func=cmd_optimize)
 
     x = subparsers.add_parser("explain", help="one PNG: template, translation, SAR window, attention "

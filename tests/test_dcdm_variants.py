@@ -92,3 +92,24 @@ def test_optimize_refuses_a_folder_without_a_model(tmp_path):
 
     with pytest.raises(InputError, match="no unrolled float32 graph"):
         build_variants(str(tmp_path), str(tmp_path))
+
+
+@needs_model
+def test_gate_only_gates_a_variant_again_on_the_multi_region_validation(tmp_path, shared_data):
+    """``optimize-onnx --gate-only``: the variant file already there is matched against the
+    float32 graph on samples of every validation source, and its verdict is rewritten."""
+    from sarcoreg.core.dcdm.runtime import read_gate
+    from sarcoreg.models.dcdm.optimize import build_variants
+
+    shutil.copyfile(default_model_dir() / UNROLLED_FILE, tmp_path / UNROLLED_FILE)
+    _variant(tmp_path, "fp16", {"passed": False, "ship": False, "reference_sha256": "stale"})
+    (result,) = build_variants(str(tmp_path), str(shared_data), ["fp16", "int8"], n_samples=2,
+                               sizes=((256, 192),), gate_only=True, log=lambda _: None)
+    # the same graph under a variant's name: the same peaks everywhere
+    assert result.variant == "fp16" and result.passed and result.share_within_tol == 1.0
+    sources = dict(result.sources)
+    assert len(sources) >= 2 and "s1s2_la" in sources and result.samples == sum(sources.values())
+    gate = read_gate(variant_path(tmp_path / UNROLLED_FILE, "fp16"))
+    assert gate["passed"] and gate["reference_sha256"] == file_sha256(tmp_path / UNROLLED_FILE)
+    assert not variant_path(tmp_path / UNROLLED_FILE, "int8").exists()     # none to gate, none made
+    assert [r["variant"] for r in json.loads((tmp_path / "parity_gate.json").read_text())] == ["fp16"]

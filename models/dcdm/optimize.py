@@ -13,8 +13,10 @@
 * ``fp16``: the graph in float16 with float32 inputs and outputs, the numerically delicate
   nodes (TopK, Softmax, normalisations, logarithms...) kept in float32.
 
-Each variant then goes through the **parity gate** (``gate``) on real ``val`` samples,
-matched by ``DcdmMatcher`` once with the float32 graph and once with the variant,
+Each variant then goes through the **parity gate** (``gate``) on real samples of the
+multi-region validation (``core.sources``, role ``val``: ``s1s2_la`` val pairs under their
+local truth, OMBRIA ``test``, the other shared pairs; ``n`` per source large enough for the
+size), matched by ``DcdmMatcher`` once with the float32 graph and once with the variant,
 alternating sample by sample (so a change in the machine's load hits both alike):
 
 * the same peak within ``0.1`` px on at least ``99 %`` of the samples, and
@@ -31,7 +33,9 @@ is not written (the 512 / 384 figures, with the other sizes' under ``other_sizes
 the float32 file beside it is the one it was checked against, so a retrained or re-exported
 model never runs with stale variants. ``sarcoreg export-onnx --variants int8 fp16`` runs this
 after the export, ``sarcoreg optimize-onnx`` on an existing model folder; both write
-``parity_gate.json`` beside the model.
+``parity_gate.json`` beside the model. ``sarcoreg optimize-onnx --gate-only`` gates the
+variant files already there again, without building them (after the gate or the data
+changed): a variant that fails is removed.
 """
 from __future__ import annotations
 
@@ -48,6 +52,7 @@ from ...core.errors import InputError
 from ...core.dcdm.runtime import UNROLLED_FILE, VARIANTS, file_sha256, variant_path
 from ...core.dcdm.schedule import ScheduleConfig, fixed_noise
 from ...core.samples import iter_samples
+from ...core.sources import source_samples
 from ...core.staging import atomic_file, atomic_path
 
 PEAK_TOL_PX = 0.1
@@ -80,6 +85,7 @@ class GateResult:
     ship: bool
     reference_sha256: str
     other_sizes: tuple = ()        # the same figures (dicts) at the gate's other sizes
+    sources: tuple = ()            # ((source, samples), ...) of the multi-region validation
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -105,11 +111,20 @@ def _peak_diff(a, b) -> float:
     return 0.0 if (not a.ok and not b.ok) else float("nan")
 
 
+def gate_samples(data: str, window_px: int, template_px: int, n_per_source: int, seed: int = 7):
+    """``(samples, ((source, count), ...))``: ``n_per_source`` samples of every source of the
+    multi-region validation (``core.sources``, role ``val``, local truth, truth-checked) whose
+    pairs are large enough for ``window_px``."""
+    groups = source_samples(data, window_px, template_px, n_per_source, seed, "val")
+    return [s for g in groups for s in g.samples], tuple((g.source, len(g.samples)) for g in groups)
+
+
 def gate(fp32_dir: str, variant_file: Path, variant: str, data: str, n_samples: int = 100,
          window_px: int = 512, template_px: int = 384, seed: int = 7, threads: Optional[int] = None,
          log: Callable[[str], None] = print) -> GateResult:
-    """Match ``n_samples`` ``val`` samples with the float32 graph of ``fp32_dir`` and with
-    ``variant_file`` (alternating), and apply the gate."""
+    """Match ``n_samples`` samples per source of the multi-region validation (``gate_samples``)
+    with the float32 graph of ``fp32_dir`` and with ``variant_file`` (alternating), and apply
+    the gate."""
     import shutil
     import tempfile
 
@@ -120,9 +135,10 @@ def gate(fp32_dir: str, variant_file: Path, variant: str, data: str, n_samples: 
         shutil.copyfile(variant_file, Path(tmp) / UNROLLED_FILE)   # a folder the matcher opens as is
         ref = DcdmMatcher(provider="cpu", model_dir=str(fp32_dir), threads=threads, precision="fp32")
         var = DcdmMatcher(provider="cpu", model_dir=tmp, threads=threads, precision="fp32")
-        samples = list(iter_samples(data, window_px, template_px, n_samples, seed, "val"))
+        samples, sources = gate_samples(data, window_px, template_px, n_samples, seed)
         if not samples:
-            raise InputError(f"no val samples of {window_px}/{template_px} px under {data}")
+            raise InputError(f"no validation samples of {window_px}/{template_px} px under {data}: "
+                             "the gate needs the shared pairs (--data)")
         ref.match(samples[0].template, samples[0].reference)
         var.match(samples[0].template, samples[0].reference)
         diffs, e0, e1, s0, s1 = [], [], [], [], []
@@ -150,7 +166,8 @@ def gate(fp32_dir: str, variant_file: Path, variant: str, data: str, n_samples: 
                       round(float(finite.max()) if finite.size else float("nan"), 4),
                       round(cmr(e0, 1), 4), round(cmr(e1, 1), 4), round(cmr(e0, 5), 4), round(cmr(e1, 5), 4),
                       round(float(np.median(s0)), 4), round(float(np.median(s1)), 4), round(speed, 3),
-                      bool(passed), bool(passed and speed >= MIN_SPEEDUP), file_sha256(fp32_path))
+                      bool(passed), bool(passed and speed >= MIN_SPEEDUP), file_sha256(fp32_path),
+                      sources=sources)
 
 
 def _calibration_feeds(data: str, n: int, window_px: int, template_px: int, seed: int = 1) -> List[Dict]:
@@ -274,11 +291,13 @@ def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS
                    threads: Optional[int] = None, log: Callable[[str], None] = print,
                    distill_minutes: float = LIGHT_MINUTES, light_decoder: Sequence[int] = LIGHT_DECODER,
                    light_encoder: Sequence[int] = LIGHT_ENCODER,
-                   sizes: Sequence[Tuple[int, int]] = GATE_SIZES) -> List[GateResult]:
+                   sizes: Sequence[Tuple[int, int]] = GATE_SIZES, gate_only: bool = False) -> List[GateResult]:
     """Make each of ``variants`` for the float32 graph in ``model_dir``, gate it at every
     ``(window, template)`` of ``sizes``, and keep the ones that pass everywhere (see the module
-    doc). ``window_px`` / ``template_px``: the int8 calibration's size. Writes
-    ``parity_gate.json`` in ``model_dir``."""
+    doc). ``window_px`` / ``template_px``: the int8 calibration's size. ``gate_only``: gate the
+    variant files already in ``model_dir`` again instead of building them (one that is not
+    there is left out; one that fails is removed). Writes ``parity_gate.json`` in ``model_dir``."""
+    import shutil
     import tempfile
 
     base = Path(model_dir)
@@ -290,11 +309,17 @@ def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS
         if v not in VARIANTS:
             raise InputError(f"variant {v!r} is unknown: use {', '.join(VARIANTS)}")
         final = variant_path(src, v)
-        final.unlink(missing_ok=True)
+        if gate_only and not final.is_file():
+            log(f"{v}: no {final.name} to gate")
+            continue
+        if not gate_only:
+            final.unlink(missing_ok=True)        # a stale variant never outlives a failed build
         with tempfile.TemporaryDirectory(prefix="dcdm-variant-") as tmp:
             cand = Path(tmp) / f"{v}.onnx"
             t0 = time.perf_counter()
-            if v == "int8":
+            if gate_only:
+                shutil.copyfile(final, cand)     # the file stays in place while it is gated
+            elif v == "int8":
                 make_int8(src, cand, data, n_calibration, window_px, template_px)
                 _write_metadata(cand, src, {})
             elif v == "light":
@@ -302,8 +327,9 @@ def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS
             else:
                 make_fp16(src, cand)
                 _write_metadata(cand, src, {})
-            log(f"{v}: built in {time.perf_counter() - t0:.0f} s, gating on {n_samples} val samples "
-                f"at {', '.join(f'{w}/{t}' for w, t in sizes)}")
+            if not gate_only:
+                log(f"{v}: built in {time.perf_counter() - t0:.0f} s")
+            log(f"{v}: gating on {n_samples} validation samples per source at {', '.join(f'{w}/{t}' for w, t in sizes)}")
             each = []
             for w, t in sizes:
                 each.append(gate(str(base), cand, v, data, n_samples, w, t, threads=threads, log=log))
@@ -314,10 +340,13 @@ def build_variants(model_dir: str, data: str, variants: Sequence[str] = VARIANTS
                     f"({r.speedup:.2f}x): {'passed' if r.passed else 'FAILED'}")
             res = combined(each)
             log(f"{v}: {'passed' if res.passed else 'FAILED'}"
-                f"{', ships' if res.ship else ', not used by default' if res.passed else ', not written'}")
+                f"{', ships' if res.ship else ', not used by default' if res.passed else ', removed' if gate_only else ', not written'}")
             if res.passed:
                 _write_metadata(cand, cand, {"parity_gate": json.dumps(res.to_dict())})
-                cand.replace(final)
+                with atomic_path(final) as placed:        # the temporary folder may be on another disk
+                    shutil.copyfile(cand, placed)
+            else:
+                final.unlink(missing_ok=True)
         results.append(res)
     with atomic_file(base / "parity_gate.json") as fh:
         fh.write(json.dumps([r.to_dict() for r in results], indent=1) + "\n")
