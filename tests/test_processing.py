@@ -238,6 +238,19 @@ def test_evaluate_by_source_is_the_default(provider, shared_data, tmp_path):
     assert [r["source"] for r in rows] == ["s1s2_la", "ombria", "other", "overall"]
     assert int(rows[-1]["n"]) == sum(int(r["n"]) for r in rows[:-1])
     assert all(r["matcher"] == "cfog" for r in rows)
+    # the Los Angeles samples under their pairs' one residual instead (the CLI's --la-truth upstream)
+    scores = {}
+    for truth in ("local", "upstream"):
+        path = tmp_path / f"{truth}.csv"
+        _run("sarcoreg:evaluate", {"DATA": str(shared_data), "MATCHERS": ["cfog"], "SETTINGS": "256/192",
+                                   "SAMPLES": 4, "LA_TRUTH": truth, "OUTPUT": str(path)})
+        with open(path) as fh:
+            scores[truth] = [{k: v for k, v in r.items() if "second" not in k} for r in csv.DictReader(fh)]
+    local, upstream = scores["local"], scores["upstream"]
+    # only s1s2_la's truth (and so the overall row) changes: the local truth differs from the
+    # pair's residual by more than a pixel on most windows
+    assert [r["source"] for r in upstream] == [r["source"] for r in local]
+    assert upstream[1:3] == local[1:3] and upstream[0] != local[0]
 
 
 # --- qgis_process ---------------------------------------------------------------------

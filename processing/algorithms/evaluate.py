@@ -9,9 +9,11 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum, QgsPr
                        QgsProcessingParameterString)
 
 from ..feedback import ProcessingFeedbackAdapter
-from ...compat import FILE_FOLDER, NUMBER_DOUBLE, NUMBER_INTEGER
+from ...compat import FILE_FOLDER, FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER
 from .base import SarcoregAlgorithm, engine_errors
 from ...core.matchers import matcher_names
+from ...core.sources import LA_TRUTH_HELP, LA_TRUTHS
+from ...core.staging import atomic_file
 
 SPLITS = ("val", "train", "all", "dev")
 PROTOCOLS = ("sources", "la")
@@ -38,6 +40,7 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
     SEED = "SEED"
     NOISE = "NOISE"
     PROTOCOL = "PROTOCOL"
+    LA_TRUTH = "LA_TRUTH"
     OUTPUT = "OUTPUT"
 
     def name(self) -> str:
@@ -73,6 +76,11 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
             "la: the Los Angeles pairs alone)", list(PROTOCOLS), False, "sources")
         protocol.setUsesStaticStrings(True)
         self.addParameter(protocol)
+        la_truth = QgsProcessingParameterEnum(self.LA_TRUTH, f"Truth of the Los Angeles samples, protocol sources "
+                                              f"({LA_TRUTH_HELP})", list(LA_TRUTHS), False, "local")
+        la_truth.setUsesStaticStrings(True)
+        la_truth.setFlags(la_truth.flags() | FLAG_ADVANCED)
+        self.addParameter(la_truth)
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, "Scores (CSV)", "CSV files (*.csv)"))
 
@@ -95,7 +103,9 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
                 raise QgsProcessingException("template noise applies to the 'la' protocol: set it to 0 or "
                                              "choose protocol 'la'")
             with engine_errors():
-                by_source = ev.evaluate_sources(data, list(matchers), n_per_source=samples, role=split, **common)
+                la_truth = self.parameterAsEnumString(parameters, self.LA_TRUTH, context) or "local"
+                by_source = ev.evaluate_sources(data, list(matchers), n_per_source=samples, role=split,
+                                                la_truth=la_truth, **common)
             self._write([dict(source=r.source, removed_by_truth_check=r.n_removed, **dataclasses.asdict(r.score))
                          for r in by_source], out_path)
             feedback.pushInfo(ev.format_sources_markdown(by_source))
@@ -108,7 +118,8 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
 
     @staticmethod
     def _write(rows, out_path: str) -> None:
-        with open(out_path, "w", newline="", encoding="utf-8") as fh:
+        # a temporary name, moved into place when complete: an earlier CSV is never half-overwritten
+        with atomic_file(out_path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["matcher"])
             writer.writeheader()
             writer.writerows(rows)
