@@ -29,11 +29,20 @@ def _existing_checkpoint(path, option: str = "") -> None:
                          f"(its --out folder holds best.pt, last.pt and step_<N>.pt)")
 
 
+def _needs_torch(command: str) -> None:
+    """A one-line error (exit 2) when torch, which ``command`` needs, is not installed."""
+    try:
+        import torch  # noqa: F401
+    except (ImportError, OSError):        # not installed, or a build whose libraries do not load
+        raise InputError(f"{command} needs torch, which is not installed: run `bash scripts/setup.sh --with-torch` "
+                         "(docs/platforms.md says where a CPU build of torch comes from); matching, evaluation "
+                         "and `optimize-onnx --variants int8 fp16` do not need it") from None
+
+
 def cmd_train(args) -> int:
     _existing_checkpoint(args.finetune, "--finetune")
     _existing_checkpoint(args.init_ae, "--init-ae")
     from .dcdm.config import PRESETS, TrainConfig
-    from .dcdm.train import RunOptions, train
 
     if args.preset not in PRESETS:
         raise InputError(f"preset {args.preset!r} is unknown: use one of {', '.join(PRESETS)}")
@@ -50,6 +59,9 @@ def cmd_train(args) -> int:
         extra["la_truth"] = args.la_truth
     if args.finetune:
         extra["match_warmup"] = (0.0, 0.0)     # the translation already carries structure
+    _needs_torch("sarcoreg train")
+    from .dcdm.train import RunOptions, train
+
     tcfg = TrainConfig(window_px=args.window, template_px=args.template, batch=args.batch, seed=args.seed,
                        steps=args.steps, **extra)
     options = RunOptions(args.data, args.out, args.preset, time_budget_min=args.time_budget_min,
@@ -63,6 +75,7 @@ def cmd_train(args) -> int:
 
 def cmd_export(args) -> int:
     _existing_checkpoint(args.checkpoint)
+    _needs_torch("sarcoreg export-onnx")
     from .dcdm.export import export
     from .dcdm.train import load_model
 
@@ -89,7 +102,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_set_matching(args) -> int:
-    from .dcdm.export import set_matching
+    from .dcdm.optimize import set_matching
 
     if not Path(args.model).is_file():
         raise InputError(f"{args.model}: no such ONNX file: give a model written by `sarcoreg export-onnx`")

@@ -48,3 +48,43 @@ def test_a_matching_target_width_that_is_not_positive_is_refused(tmp_path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--match-sigma 0.0 must be > 0" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_commands_that_need_torch_say_so_where_it_is_missing(tmp_path):
+    """Where torch is not installed (Debian 13 and sid without a CPU build): `train` and
+    `export-onnx` refuse in one line (exit 2) after checking their own arguments, and
+    `set-matching` (ONNX metadata only) still works."""
+    from sarcoreg.core.dcdm.runtime import UNROLLED_FILE, available, default_model_dir
+
+    (tmp_path / "ck.pt").write_bytes(b"not read")
+    model = tmp_path / UNROLLED_FILE
+    have_model = available()
+    if have_model:
+        import shutil
+
+        shutil.copyfile(default_model_dir() / UNROLLED_FILE, model)
+    code = (
+        "import importlib.abc, sys\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' or name.startswith('torch.'):\n"
+        "            raise ImportError('torch is blocked in this test')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from sarcoreg.cli import main\n"
+        "d = sys.argv[1]\n"
+        "codes = [main(['train', '--out', d + '/run']), main(['export-onnx', d + '/ck.pt']),\n"
+        "         main(['train', '--match-sigma', '0', '--out', d + '/run'])]\n"
+        "if sys.argv[2] == '1':\n"
+        "    codes.append(main(['set-matching', d + '/" + UNROLLED_FILE + "', '{\"guard_px\": 3}']))\n"
+        "print(codes, 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path), "1" if have_model else "0"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    want = [2, 2, 2] + ([0] if have_model else [])
+    assert out.stdout.strip().splitlines()[-1] == f"{want} False"
+    err = [line for line in out.stderr.splitlines() if line.startswith("sarcoreg: error:")]
+    assert len(err) == 3
+    assert err[0].startswith("sarcoreg: error: sarcoreg train needs torch, which is not installed")
+    assert err[1].startswith("sarcoreg: error: sarcoreg export-onnx needs torch")
+    assert "--match-sigma 0.0 must be > 0" in err[2]
+    assert not (tmp_path / "run").exists()

@@ -170,23 +170,3 @@ def reference_translation(model: Dcdm, template: np.ndarray, reference: np.ndarr
     return tr.image[0, 0].numpy(), tr.att_raw[0].numpy(), tr.att_cal[0].numpy()
 
 
-def set_matching(onnx_path: str, matching: Dict) -> Dict:
-    """Replace the ``matching`` metadata of an exported model (fusion weight per template size,
-    classical part, guard: what ``scripts/choose_on_dev.py`` chose on the dev split) without
-    touching its graph; written through a temporary file. Returns the previous value."""
-    import onnx
-
-    path = Path(onnx_path)
-    proto = onnx.load(str(path))
-    previous = {}
-    for entry in proto.metadata_props:
-        if entry.key == "matching":
-            previous = json.loads(entry.value or "{}")
-            entry.value = json.dumps(matching)
-            break
-    else:
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = "matching", json.dumps(matching)
-    with atomic_file(path, "wb") as fh:
-        onnx.save(proto, fh)
-    return previous

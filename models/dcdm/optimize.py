@@ -275,6 +275,29 @@ def _write_metadata(path: Path, source: Path, extra: Dict[str, str]) -> None:
         onnx.save(model, fh)
 
 
+def set_matching(onnx_path: str, matching: Dict) -> Dict:
+    """Replace the ``matching`` metadata of an exported model (fusion weight per template size,
+    classical part, guard: what ``scripts/choose_on_dev.py`` chose on the dev split) without
+    touching its graph (needs onnx, not torch); written through a temporary file. Returns the
+    previous value."""
+    import onnx
+
+    path = Path(onnx_path)
+    proto = onnx.load(str(path))
+    previous = {}
+    for entry in proto.metadata_props:
+        if entry.key == "matching":
+            previous = json.loads(entry.value or "{}")
+            entry.value = json.dumps(matching)
+            break
+    else:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = "matching", json.dumps(matching)
+    with atomic_file(path, "wb") as fh:
+        onnx.save(proto, fh)
+    return previous
+
+
 def remove_stale(model_dir: str) -> List[Path]:
     """Delete the variant files of ``model_dir`` (before a new float32 graph is written there)."""
     gone = []
