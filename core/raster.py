@@ -412,22 +412,21 @@ class _Bilinear:
                 return self._warp_read(row0, col0, rows, cols)
             blocks.append(block)
             valids.append(np.ones(block.shape, dtype=bool) if self.nodata[k] is None else block != self.nodata[k])
+        inside = (r0, c0, r1, c1) == (y_lo, x_lo, y_hi, x_hi)
+        if inside and all(v.all() for v in valids):
+            # the whole block holds data: no weight is left out, so the weights' sum is 1 up to
+            # round-off, which the division by it undoes (the same bits as the general case)
+            ones = _two_taps(np.ones((1, w)), ix, wx, 1)
+            den = ones * wy[:, None] + ones * (1.0 - wy)[:, None]
+            for k in range(len(self.bands)):
+                out[k] = _two_taps(_two_taps(blocks[k], ix, wx, 1), iy, wy, 0) / den
+            return out
         # the pixel under the point must hold data in at least one band (GDAL's unified source
         # validity); each band then weighs only its own valid pixels
-        inside = (r0, c0, r1, c1) == (y_lo, x_lo, y_hi, x_hi)
-        every = inside and all(v.all() for v in valids)
-        if not every:
-            under = np.zeros((h, w), dtype=bool)
-            under[r0 - y_lo:r1 - y_lo, c0 - x_lo:c1 - x_lo] = np.logical_or.reduce(valids)
-            under = under[cy][:, cx]
+        under = np.zeros((h, w), dtype=bool)
+        under[r0 - y_lo:r1 - y_lo, c0 - x_lo:c1 - x_lo] = np.logical_or.reduce(valids)
+        under = under[cy][:, cx]
         for k in range(len(self.bands)):
-            if every:
-                # the whole block holds data: no weight is left out, so the weights' sum is 1
-                # up to round-off, which the division by it undoes
-                num = _two_taps(_two_taps(blocks[k], ix, wx, 1), iy, wy, 0)
-                ones = _two_taps(np.ones((1, w)), ix, wx, 1)
-                out[k] = num / (ones * wy[:, None] + ones * (1.0 - wy)[:, None])
-                continue
             vals = np.zeros((h, w), dtype=np.float64)
             valid = np.zeros((h, w), dtype=np.float64)
             vals[r0 - y_lo:r1 - y_lo, c0 - x_lo:c1 - x_lo] = np.where(valids[k], blocks[k], 0.0)

@@ -280,21 +280,9 @@ def set_matching(onnx_path: str, matching: Dict) -> Dict:
     classical part, guard: what ``scripts/choose_on_dev.py`` chose on the dev split) without
     touching its graph (needs onnx, not torch); written through a temporary file. Returns the
     previous value."""
-    import onnx
-
     path = Path(onnx_path)
-    proto = onnx.load(str(path))
-    previous = {}
-    for entry in proto.metadata_props:
-        if entry.key == "matching":
-            previous = json.loads(entry.value or "{}")
-            entry.value = json.dumps(matching)
-            break
-    else:
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = "matching", json.dumps(matching)
-    with atomic_file(path, "wb") as fh:
-        onnx.save(proto, fh)
+    previous = json.loads({p.key: p.value for p in _metadata(path)}.get("matching") or "{}")
+    _write_metadata(path, path, {"matching": json.dumps(matching)})
     return previous
 
 

@@ -102,8 +102,8 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
             if noise > 0:
                 raise QgsProcessingException("template noise applies to the 'la' protocol: set it to 0 or "
                                              "choose protocol 'la'")
+            la_truth = self.parameterAsEnumString(parameters, self.LA_TRUTH, context) or "local"
             with engine_errors():
-                la_truth = self.parameterAsEnumString(parameters, self.LA_TRUTH, context) or "local"
                 by_source = ev.evaluate_sources(data, list(matchers), n_per_source=samples, role=split,
                                                 la_truth=la_truth, **common)
             self._write([dict(source=r.source, removed_by_truth_check=r.n_removed, **dataclasses.asdict(r.score))
