@@ -1,8 +1,9 @@
 """The QGIS plugin object: a Raster menu entry, a toolbar button, the dock and the Processing provider.
 
-QGIS calls, in this order, ``classFactory(iface)`` (in ``__init__.py``), then
-``initProcessing`` and ``initGui`` when the plugin is enabled, and ``unload`` when it is
-disabled or reloaded. ``unload`` removes everything the other two added.
+QGIS calls, in this order, ``classFactory(iface)`` (in ``__init__.py``, which installs the
+translator of the user's language), then ``initProcessing`` and ``initGui`` when the plugin
+is enabled, and ``unload`` when it is disabled or reloaded. ``unload`` removes everything
+the others added.
 """
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from qgis.core import Qgis, QgsApplication, QgsMessageLog
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
+from .ui.i18n import install_translator, remove_translator, tr
+
 PLUGIN_DIR = Path(__file__).resolve().parent
 ICON_PATH = PLUGIN_DIR / "resources" / "icon.svg"
 
 #: Submenu of the Raster menu that holds the plugin's entries.
 MENU_NAME = "sarcoreg"
-#: Text of the menu entry and tooltip of the toolbar button.
-ACTION_TEXT = "Co-register optical/SAR…"
 #: Tag of the plugin's lines in the QGIS message log panel.
 LOG_TAG = "sarcoreg"
 
@@ -33,6 +34,8 @@ class SarcoregPlugin:
 
     def __init__(self, iface) -> None:
         self.iface = iface
+        # the user's language, for every string the plugin shows from now on (removed by unload)
+        self.translator = install_translator()
         # packages the dock installed into this QGIS profile (ui.deps_install), after QGIS's own
         from .ui.deps_install import activate_profile_folder
         activate_profile_folder()
@@ -56,10 +59,10 @@ class SarcoregPlugin:
         except ModuleNotFoundError as exc:
             if exc.name == module_name:
                 return  # no provider in this version
-            self._log(f"Processing algorithms not available: {exc}", Qgis.MessageLevel.Warning)
+            self._log(tr("Processing algorithms not available: {error}").format(error=exc), Qgis.MessageLevel.Warning)
             return
         except ImportError as exc:
-            self._log(f"Processing algorithms not available: {exc}", Qgis.MessageLevel.Warning)
+            self._log(tr("Processing algorithms not available: {error}").format(error=exc), Qgis.MessageLevel.Warning)
             return
         self.provider = getattr(module, PROVIDER_CLASS)()
         QgsApplication.processingRegistry().addProvider(self.provider)
@@ -68,16 +71,17 @@ class SarcoregPlugin:
     def initGui(self) -> None:  # noqa: N802 (QGIS hook)
         """Add the menu entry (Raster ▸ sarcoreg) and the toolbar button."""
         self.initProcessing()
-        action = QAction(QIcon(str(ICON_PATH)), ACTION_TEXT, self.iface.mainWindow())
+        action = QAction(QIcon(str(ICON_PATH)), tr("Co-register optical/SAR…"), self.iface.mainWindow())
         action.setObjectName("sarcoregCoregisterAction")
-        action.setStatusTip("Co-register an optical and a SAR raster layer")
+        action.setStatusTip(tr("Co-register an optical and a SAR raster layer"))
         action.triggered.connect(self.run)
         self.iface.addPluginToRasterMenu(MENU_NAME, action)
         self.iface.addToolBarIcon(action)
         self.action = action
 
     def unload(self) -> None:
-        """Remove the dock, the menu entry, the toolbar button and the Processing provider."""
+        """Remove the dock, the menu entry, the toolbar button, the Processing provider and the
+        translator."""
         if self.dock is not None:
             self.dock.shutdown()
             if hasattr(self.iface, "removeDockWidget"):
@@ -93,6 +97,8 @@ class SarcoregPlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        remove_translator(self.translator)
+        self.translator = None
 
     def run(self) -> None:
         """Menu entry and toolbar button: show (or raise) the co-registration dock."""

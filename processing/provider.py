@@ -4,6 +4,7 @@ from __future__ import annotations
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from ..ui.i18n import tr
 from .algorithms import all_algorithms
 from .algorithms.base import icon_path
 
@@ -22,7 +23,7 @@ class SarcoregProvider(QgsProcessingProvider):
 
     def longName(self) -> str:  # noqa: N802 (QGIS API)
         from .. import __version__
-        return f"sarcoreg {__version__}: optical/SAR co-registration"
+        return tr("sarcoreg {version}: optical/SAR co-registration").format(version=__version__)
 
     def icon(self) -> QIcon:
         return QIcon(icon_path("icon.svg"))

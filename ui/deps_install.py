@@ -12,6 +12,9 @@ from typing import Callable, List, Optional, Sequence
 from qgis.core import Qgis, QgsApplication, QgsTask
 from qgis.PyQt.QtWidgets import QProgressBar
 
+from .i18n import tr
+from .task import internal_error_message
+
 TITLE = "sarcoreg"
 # pip's output lines and how far along they put the install (a rough, monotone guide)
 _STAGES = (("Collecting", 10), ("Downloading", 30), ("Processing", 30), ("Installing collected packages", 70),
@@ -34,7 +37,8 @@ class DepsInstallTask(QgsTask):
     """Installs ``packages`` into ``folder``; ``on_done(task)`` runs in the main thread."""
 
     def __init__(self, packages: Sequence[str], folder=None, on_done: Optional[Callable] = None) -> None:
-        super().__init__(f"sarcoreg: installing {', '.join(packages)}", QgsTask.Flag.CanCancel)
+        super().__init__(tr("sarcoreg: installing {packages}").format(packages=", ".join(packages)),
+                         QgsTask.Flag.CanCancel)
         self.packages = list(packages)
         self.folder = folder if folder is not None else profile_folder()
         self.on_done = on_done
@@ -58,7 +62,7 @@ class DepsInstallTask(QgsTask):
             self.error_message = str(exc)
             return False
         except Exception as exc:  # a task must not raise into QGIS
-            self.error_message = f"internal error: {type(exc).__name__}: {exc}"
+            self.error_message = internal_error_message(exc)
             return False
         if not self.result.ok:
             self.error_message = self.result.message
@@ -77,7 +81,8 @@ class InstallProgress:
 
     def __init__(self, bar, task: DepsInstallTask) -> None:
         self.bar = bar
-        self.item = bar.createMessage(TITLE, f"installing {', '.join(task.packages)} into {task.folder} …")
+        self.item = bar.createMessage(TITLE, tr("installing {packages} into {folder} …").format(
+            packages=", ".join(task.packages), folder=task.folder))
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setObjectName("sarcoregInstallProgress")
@@ -99,11 +104,13 @@ def start_install(bar, packages: Sequence[str], folder=None, on_done: Optional[C
         progress.close()
         if task.result is not None and task.result.ok:
             kept = ", ".join(task.result.installed) or ", ".join(task.packages)
-            bar.pushMessage(TITLE, f"installed {kept} into {task.folder} with QGIS's Python; nothing QGIS ships "
-                            "was changed", Qgis.MessageLevel.Success, 15)
+            bar.pushMessage(TITLE, tr("installed {packages} into {folder} with QGIS's Python; nothing QGIS ships "
+                                      "was changed").format(packages=kept, folder=task.folder),
+                            Qgis.MessageLevel.Success, 15)
         else:
-            bar.pushMessage(TITLE, f"installing {', '.join(task.packages)} failed: {task.error_message or 'cancelled'}",
-                            Qgis.MessageLevel.Critical, 0)
+            bar.pushMessage(TITLE, tr("installing {packages} failed: {reason}").format(
+                packages=", ".join(task.packages), reason=task.error_message or tr("cancelled")),
+                Qgis.MessageLevel.Critical, 0)
         if on_done is not None:
             on_done(task)
 

@@ -18,6 +18,7 @@ from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, Q
                                  QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ..compat import RASTER_LAYERS
+from .i18n import tr
 from .results import add_results
 from .task import CoregTask
 
@@ -46,15 +47,18 @@ def parse_bands(text: str):
     try:
         bands = tuple(int(v) for v in text.replace(" ", ",").split(",") if v)
     except ValueError:
-        raise DockError(f"optical bands {text!r} must be band numbers such as 4,3,2") from None
+        raise DockError(tr("optical bands {text} must be band numbers such as 4,3,2").format(text=repr(text))) \
+            from None
     return bands or None
 
 
 def _layer_path(layer, what: str) -> str:
+    """The file of a GDAL raster ``layer``; ``what`` names it in a refusal ("the optical layer")."""
     if layer is None:
-        raise DockError(f"choose the {what} layer")
+        raise DockError(tr("choose {layer}").format(layer=what))
     if not isinstance(layer, QgsRasterLayer) or layer.providerType() != "gdal":
-        raise DockError(f"the {what} layer '{layer.name()}' is not a raster file: save it as a GeoTIFF first")
+        raise DockError(tr("{layer} '{name}' is not a raster file: save it as a GeoTIFF first")
+                        .format(layer=what, name=layer.name()))
     return layer.source().split("|")[0]
 
 
@@ -88,48 +92,48 @@ class SarcoregDock(QgsDockWidget):
         body = QWidget(self)
         layout = QVBoxLayout(body)
 
-        inputs = QGroupBox("Scenes", body)
+        inputs = QGroupBox(tr("Scenes"), body)
         form = QFormLayout(inputs)
         self.optical_combo = QgsMapLayerComboBox(inputs)
         self.optical_combo.setFilters(RASTER_LAYERS)
         self.optical_combo.setObjectName("opticalLayer")
-        form.addRow("Optical", self.optical_combo)
+        form.addRow(tr("Optical"), self.optical_combo)
         self.optical_bands = QLineEdit(inputs)
-        self.optical_bands.setPlaceholderText("visible bands (e.g. 4,3,2)")
-        self.optical_bands.setToolTip("Band numbers whose mean is the grey template; empty: R, G, B")
-        form.addRow("Optical bands", self.optical_bands)
+        self.optical_bands.setPlaceholderText(tr("visible bands (e.g. 4,3,2)"))
+        self.optical_bands.setToolTip(tr("Band numbers whose mean is the grey template; empty: R, G, B"))
+        form.addRow(tr("Optical bands"), self.optical_bands)
         self.sar_combo = QgsMapLayerComboBox(inputs)
         self.sar_combo.setFilters(RASTER_LAYERS)
         self.sar_combo.setObjectName("sarLayer")
-        form.addRow("SAR", self.sar_combo)
+        form.addRow(tr("SAR"), self.sar_combo)
         self.sar_band = QgsRasterBandComboBox(inputs)
         self.sar_combo.layerChanged.connect(self.sar_band.setLayer)
         self.sar_band.setLayer(self.sar_combo.currentLayer())
-        form.addRow("SAR band", self.sar_band)
+        form.addRow(tr("SAR band"), self.sar_band)
         self.sar_kind = QComboBox(inputs)
         self.sar_kind.addItems(SAR_KINDS)
-        form.addRow("SAR values", self.sar_kind)
+        form.addRow(tr("SAR values"), self.sar_kind)
         layout.addWidget(inputs)
 
-        match = QGroupBox("Matching", body)
+        match = QGroupBox(tr("Matching"), body)
         form = QFormLayout(match)
         self.matcher = QComboBox(match)
         names = matcher_names()   # once: listing the learned matcher checks its model files
         self.matcher.addItems([AUTO] + names)
-        self.matcher.setToolTip("auto: the matcher that is best on the multi-region validation (places and "
-                                "sensors the model never saw; see the model card).\n" +
+        self.matcher.setToolTip(tr("auto: the matcher that is best on the multi-region validation (places and "
+                                   "sensors the model never saw; see the model card).") + "\n" +
                                 "\n".join(matcher_info(n).describe() for n in names))
-        form.addRow("Matcher", self.matcher)
+        form.addRow(tr("Matcher"), self.matcher)
         self.window = _spin(16, 4096, d.window_px, " px")
         self.template = _spin(8, 4096, d.template_px, " px")
         self.spacing = _spin(0, 4096, 0, " px")
-        self.spacing.setSpecialValueText("= template")
-        form.addRow("SAR window", self.window)
-        form.addRow("Optical template", self.template)
-        form.addRow("Spacing", self.spacing)
+        self.spacing.setSpecialValueText(tr("= template"))
+        form.addRow(tr("SAR window"), self.window)
+        form.addRow(tr("Optical template"), self.template)
+        form.addRow(tr("Spacing"), self.spacing)
         self.provider = QComboBox(match)
         self.provider.addItems(PROVIDERS)
-        form.addRow("Runtime", self.provider)
+        form.addRow(tr("Runtime"), self.provider)
         self.runtime_label = QLabel(match)
         self.runtime_label.setWordWrap(True)
         self.runtime_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -139,15 +143,15 @@ class SarcoregDock(QgsDockWidget):
         self.install_row = QWidget(match)
         install_layout = QHBoxLayout(self.install_row)
         install_layout.setContentsMargins(0, 0, 0, 0)
-        self.install_cpu_button = QPushButton("Install ONNX Runtime (CPU)", self.install_row)
+        self.install_cpu_button = QPushButton(tr("Install ONNX Runtime (CPU)"), self.install_row)
         self.install_cpu_button.setObjectName("installOnnxCpu")
-        self.install_cpu_button.setToolTip("pip install onnxruntime into this QGIS profile, with QGIS's own "
-                                           "Python; nothing QGIS ships is upgraded")
+        self.install_cpu_button.setToolTip(tr("pip install onnxruntime into this QGIS profile, with QGIS's own "
+                                              "Python; nothing QGIS ships is upgraded"))
         self.install_cpu_button.clicked.connect(lambda: self.install_runtime(gpu=False))
-        self.install_gpu_button = QPushButton("… (NVIDIA GPU)", self.install_row)
+        self.install_gpu_button = QPushButton(tr("… (NVIDIA GPU)"), self.install_row)
         self.install_gpu_button.setObjectName("installOnnxGpu")
-        self.install_gpu_button.setToolTip("pip install onnxruntime-gpu (CUDA) instead of the CPU build; the two "
-                                           "are never installed together")
+        self.install_gpu_button.setToolTip(tr("pip install onnxruntime-gpu (CUDA) instead of the CPU build; the two "
+                                              "are never installed together"))
         self.install_gpu_button.clicked.connect(lambda: self.install_runtime(gpu=True))
         install_layout.addWidget(self.install_cpu_button)
         install_layout.addWidget(self.install_gpu_button)
@@ -156,12 +160,12 @@ class SarcoregDock(QgsDockWidget):
         self.batch_row = QWidget(match)
         batch_layout = QHBoxLayout(self.batch_row)
         batch_layout.setContentsMargins(0, 0, 0, 0)
-        batch_label = QLabel("Batch (Processing) needs Dask:", self.batch_row)
-        self.install_dask_button = QPushButton("Install Dask (for batch)", self.batch_row)
+        batch_label = QLabel(tr("Batch (Processing) needs Dask:"), self.batch_row)
+        self.install_dask_button = QPushButton(tr("Install Dask (for batch)"), self.batch_row)
         self.install_dask_button.setObjectName("installDask")
-        self.install_dask_button.setToolTip("pip install dask and distributed into this QGIS profile, with QGIS's "
-                                            "own Python; nothing QGIS ships is upgraded. Processing ▸ sarcoreg ▸ "
-                                            "Co-register many pairs (batch, Dask) needs them")
+        self.install_dask_button.setToolTip(tr("pip install dask and distributed into this QGIS profile, with "
+                                               "QGIS's own Python; nothing QGIS ships is upgraded. Processing ▸ "
+                                               "sarcoreg ▸ Co-register many pairs (batch, Dask) needs them"))
         self.install_dask_button.clicked.connect(lambda: self.install_batch())
         batch_layout.addWidget(batch_label)
         batch_layout.addWidget(self.install_dask_button)
@@ -170,32 +174,32 @@ class SarcoregDock(QgsDockWidget):
         self.install_task = None
         self.warp = QComboBox(match)
         self.warp.addItems(WARP_CHOICES)
-        self.warp.setToolTip("Also write the SAR warped onto the optical frame (sar_corrected.tif); auto picks "
-                             "the transform that best predicts each tie point from the others")
-        form.addRow("Corrected SAR", self.warp)
+        self.warp.setToolTip(tr("Also write the SAR warped onto the optical frame (sar_corrected.tif); auto picks "
+                                "the transform that best predicts each tie point from the others"))
+        form.addRow(tr("Corrected SAR"), self.warp)
         layout.addWidget(match)
 
-        out = QGroupBox("Output", body)
+        out = QGroupBox(tr("Output"), body)
         form = QFormLayout(out)
         self.outdir = QgsFileWidget(out)
         self.outdir.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
-        self.outdir.setDialogTitle("Output folder of the co-registration")
-        form.addRow("Folder", self.outdir)
-        self.load_results = QCheckBox("Show the results on the map", out)
+        self.outdir.setDialogTitle(tr("Output folder of the co-registration"))
+        form.addRow(tr("Folder"), self.outdir)
+        self.load_results = QCheckBox(tr("Show the results on the map"), out)
         self.load_results.setChecked(True)
         form.addRow("", self.load_results)
         layout.addWidget(out)
 
         buttons = QHBoxLayout()
-        self.run_button = QPushButton("Run", body)
+        self.run_button = QPushButton(tr("Run"), body)
         self.run_button.setObjectName("runButton")
         self.run_button.clicked.connect(self.run)
-        self.cancel_button = QPushButton("Cancel", body)
+        self.cancel_button = QPushButton(tr("Cancel"), body)
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
-        self.inspect_button = QPushButton("Inspect tie point", body)
+        self.inspect_button = QPushButton(tr("Inspect tie point"), body)
         self.inspect_button.setCheckable(True)
-        self.inspect_button.setToolTip("Click a tie point on the map to see its windows and similarity map")
+        self.inspect_button.setToolTip(tr("Click a tie point on the map to see its windows and similarity map"))
         self.inspect_button.toggled.connect(self._toggle_inspector)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -224,12 +228,13 @@ class SarcoregDock(QgsDockWidget):
         st = runtime_status(self.provider.currentText())
         text = st.message
         if not self.needs_runtime(matcher):
-            said = f"{AUTO} runs {resolve_name(matcher)}" if matcher == AUTO else matcher
-            text += f"; {said}, in numpy, without it"
+            said = tr("{auto} runs {matcher}").format(auto=AUTO, matcher=resolve_name(matcher)) \
+                if matcher == AUTO else matcher
+            text = tr("{runtime}; {matcher}, in numpy, without it").format(runtime=text, matcher=said)
         self.runtime_label.setText(text)
         self.runtime_label.setToolTip(
-            "Execution providers of ONNX Runtime: " + (", ".join(st.available) or "none") +
-            ". Learned matchers run in ONNX Runtime; classical matchers in numpy.")
+            tr("Execution providers of ONNX Runtime: {providers}. Learned matchers run in ONNX Runtime; classical "
+               "matchers in numpy.").format(providers=", ".join(st.available) or tr("none")))
         self.runtime_status = st
         self.install_row.setVisible(not st.installed)
         for button in self._install_buttons():
@@ -314,11 +319,11 @@ class SarcoregDock(QgsDockWidget):
         from ..core.config import CoregConfig
         from ..core.errors import InputError
 
-        optical = _layer_path(self.optical_combo.currentLayer(), "optical")
-        sar = _layer_path(self.sar_combo.currentLayer(), "SAR")
+        optical = _layer_path(self.optical_combo.currentLayer(), tr("the optical layer"))
+        sar = _layer_path(self.sar_combo.currentLayer(), tr("the SAR layer"))
         outdir = self.outdir.filePath().strip()
         if not outdir:
-            raise DockError("choose an output folder")
+            raise DockError(tr("choose an output folder"))
         warp = self.warp.currentText()
         try:
             config = CoregConfig(
@@ -334,7 +339,8 @@ class SarcoregDock(QgsDockWidget):
     def run(self) -> Optional[CoregTask]:
         """Start a co-registration task; refuses (message bar) what cannot run."""
         if self.task is not None:
-            self._message("a co-registration is already running: wait for it or cancel it", Qgis.MessageLevel.Warning)
+            self._message(tr("a co-registration is already running: wait for it or cancel it"),
+                          Qgis.MessageLevel.Warning)
             return None
         try:
             request = self.current_request()
@@ -342,8 +348,9 @@ class SarcoregDock(QgsDockWidget):
                 raise DockError(self.runtime_status.message)
             existing = existing_outputs(request.outdir)
             if existing:
-                raise DockError(f"{request.outdir} already holds the results of a run ({', '.join(existing)}): "
-                                "choose another output folder, or remove those files first")
+                raise DockError(tr("{folder} already holds the results of a run ({files}): choose another output "
+                                   "folder, or remove those files first")
+                                .format(folder=request.outdir, files=", ".join(existing)))
         except DockError as exc:
             self._message(str(exc), Qgis.MessageLevel.Warning)
             return None
@@ -354,7 +361,7 @@ class SarcoregDock(QgsDockWidget):
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
-        self.status.setText(f"co-registering into {request.outdir} …")
+        self.status.setText(tr("co-registering into {folder} …").format(folder=request.outdir))
         QgsApplication.taskManager().addTask(task)
         return task
 
@@ -370,7 +377,7 @@ class SarcoregDock(QgsDockWidget):
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            self.status.setText("cancelling …")
+            self.status.setText(tr("cancelling …"))
 
     def _done(self, task: CoregTask) -> None:
         """Main thread: the task has finished (success, error or cancel)."""
@@ -391,7 +398,7 @@ class SarcoregDock(QgsDockWidget):
                 canvas = self.iface.mapCanvas()
                 if tp is not None and canvas is not None:
                     canvas.refresh()
-            self._message(f"done: {line}", Qgis.MessageLevel.Success)
+            self._message(tr("done: {summary}").format(summary=line), Qgis.MessageLevel.Success)
         elif task.cancelled:
             self.progress.setValue(0)
             self.status.setText(task.error_message)

@@ -19,6 +19,7 @@ from qgis.PyQt.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from qgis.PyQt.QtWidgets import (QApplication, QGridLayout, QLabel, QTableWidget, QTableWidgetItem,
                                  QVBoxLayout, QWidget)
 
+from .i18n import tr
 from .styles import OUTDIR_PROPERTY, ROLE_PROPERTY
 
 TOLERANCE_PX = 10
@@ -104,17 +105,18 @@ class InspectorPanel(QgsDockWidget):
     """The pictures and numbers of one tie point."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__("sarcoreg inspector", parent)
+        super().__init__(tr("sarcoreg inspector"), parent)
         self.setObjectName("SarcoregInspector")
         body = QWidget(self)
         layout = QVBoxLayout(body)
-        self.title = QLabel("Click a tie point on the map", body)
+        self.title = QLabel(tr("Click a tie point on the map"), body)
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
         grid = QGridLayout()
         self.pictures = {}
-        for i, (key, caption) in enumerate((("template", "Optical template"), ("translated", "SAR-like translation"),
-                                            ("reference", "SAR window"), ("similarity", "Similarity (peak +)"))):
+        captions = (("template", tr("Optical template")), ("translated", tr("SAR-like translation")),
+                    ("reference", tr("SAR window")), ("similarity", tr("Similarity (peak +)")))
+        for i, (key, caption) in enumerate(captions):
             cap = QLabel(caption, body)
             pic = QLabel(body)
             pic.setMinimumSize(PICTURE_PX, PICTURE_PX)
@@ -126,7 +128,7 @@ class InspectorPanel(QgsDockWidget):
             self.pictures[key] = pic
         layout.addLayout(grid)
         self.table = QTableWidget(0, 2, body)
-        self.table.setHorizontalHeaderLabels(["field", "value"])
+        self.table.setHorizontalHeaderLabels([tr("field"), tr("value")])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.table)
@@ -134,8 +136,8 @@ class InspectorPanel(QgsDockWidget):
 
     def show_point(self, attributes: dict, images) -> None:
         tid = attributes.get("id")
-        self.title.setText(f"Tie point {tid}: window ({attributes.get('win_row')}, {attributes.get('win_col')}), "
-                           f"matcher {images.matcher}")
+        self.title.setText(tr("Tie point {id}: window ({row}, {col}), matcher {matcher}").format(
+            id=tid, row=attributes.get("win_row"), col=attributes.get("win_col"), matcher=images.matcher))
         self.pictures["template"].setPixmap(pixmap_from(images.template))
         self.pictures["reference"].setPixmap(pixmap_from(images.reference))
         if images.translated is not None:
@@ -147,7 +149,7 @@ class InspectorPanel(QgsDockWidget):
             self.pictures["similarity"].setPixmap(pixmap_from(images.similarity, heat=True, peak_rc=images.peak_rc))
         else:
             self.pictures["similarity"].setPixmap(QPixmap())
-            self.pictures["similarity"].setText("no similarity map for this point")
+            self.pictures["similarity"].setText(tr("no similarity map for this point"))
         self.show_numbers(attributes)
 
     def show_numbers(self, attributes: dict) -> None:
@@ -210,10 +212,11 @@ class InspectorTool(QgsMapToolEmitPoint):
                                  str(attributes.get("similarity") or ""),
                                  (_num(attributes.get("dx_px")), _num(attributes.get("dy_px"))))
         except (SarcoregError, OSError, ValueError, KeyError) as exc:
-            panel.show_error(f"cannot re-read this tie point's window: {exc}")
+            panel.show_error(tr("cannot re-read this tie point's window: {error}").format(error=exc))
             panel.show_numbers(attributes)
             if self.iface is not None:
-                self.iface.messageBar().pushMessage("sarcoreg", f"inspector: {exc}", Qgis.MessageLevel.Warning, 8)
+                self.iface.messageBar().pushMessage("sarcoreg", tr("inspector: {error}").format(error=exc),
+                                                    Qgis.MessageLevel.Warning, 8)
             return
         finally:
             QApplication.restoreOverrideCursor()

@@ -14,6 +14,7 @@ from typing import Dict, Optional
 
 from qgis.core import QgsLayerTreeGroup, QgsMapLayer, QgsProject, QgsRasterLayer, QgsVectorLayer
 
+from .i18n import tr
 from .styles import OUTDIR_PROPERTY, apply_style
 
 
@@ -27,14 +28,14 @@ def add_results(outdir: str, project: Optional[QgsProject] = None, title: Option
 
     project = project or QgsProject.instance()
     outdir = os.fspath(outdir)
-    name = title or f"sarcoreg: {os.path.basename(os.path.normpath(outdir))}"
+    name = title or tr("sarcoreg: {folder}").format(folder=os.path.basename(os.path.normpath(outdir)))
     root = project.layerTreeRoot()
     group: QgsLayerTreeGroup = root.insertGroup(0, name)
     layers: Dict[str, QgsMapLayer] = {}
-    wanted = [("tiepoints", "Tie points", os.path.join(outdir, out.TIEPOINTS_GPKG)),
-              ("similarity", "Similarity", os.path.join(outdir, out.SIMILARITY_VRT))]
+    wanted = [("tiepoints", tr("Tie points"), os.path.join(outdir, out.TIEPOINTS_GPKG)),
+              ("similarity", tr("Similarity"), os.path.join(outdir, out.SIMILARITY_VRT))]
     if with_corrected:
-        wanted.append(("corrected", "Corrected SAR", os.path.join(outdir, out.SAR_CORRECTED)))
+        wanted.append(("corrected", tr("Corrected SAR"), os.path.join(outdir, out.SAR_CORRECTED)))
     for role, label, path in wanted:
         if not os.path.exists(path):
             continue

@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass
 from typing import Tuple
 
+from .i18n import tr
+
 RUNTIME_MODULE = "onnxruntime"   # what a learned matcher's registry entry ``requires``
 PROVIDER_NAMES = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
 
@@ -33,9 +35,10 @@ def runtime_status(requested: str = "auto") -> RuntimeStatus:
     try:
         ort = importlib.import_module(RUNTIME_MODULE)
     except ImportError:
-        return RuntimeStatus(False, "", (), "", "onnxruntime is not installed in QGIS's Python, so the "
-                             f"learned matcher cannot run: install it with the button below, or with  "
-                             f"{install_command()}  (classical matchers work without it)")
+        return RuntimeStatus(False, "", (), "", tr("onnxruntime is not installed in QGIS's Python, so the learned "
+                                                   "matcher cannot run: install it with the button below, or with  "
+                                                   "{command}  (classical matchers work without it)")
+                             .format(command=install_command()))
     available = tuple(ort.get_available_providers())
     has_cuda = PROVIDER_NAMES["cuda"] in available
     if requested == "cpu" or (requested == "auto" and not has_cuda):
@@ -45,8 +48,11 @@ def runtime_status(requested: str = "auto") -> RuntimeStatus:
     else:
         chosen = PROVIDER_NAMES["cpu"]
     short = ", ".join(p.replace("ExecutionProvider", "") for p in available)
-    note = "" if requested != "cuda" or has_cuda else " (CUDA asked for, not available)"
+    if requested != "cuda" or has_cuda:
+        line = tr("ONNX Runtime {version} ({providers}): will use {chosen}")
+    else:
+        line = tr("ONNX Runtime {version} ({providers}): will use {chosen} (CUDA asked for, not available)")
     version = getattr(ort, "__version__", "?")
     return RuntimeStatus(True, version, available, chosen,
-                         f"ONNX Runtime {version} ({short}): will use "
-                         f"{chosen.replace('ExecutionProvider', '')}{note}")
+                         line.format(version=version, providers=short,
+                                     chosen=chosen.replace("ExecutionProvider", "")))

@@ -12,7 +12,19 @@ from typing import Callable, Optional
 
 from qgis.core import QgsTask
 
+from .i18n import tr
+
 log = logging.getLogger("sarcoreg.ui")
+
+
+def cancelled_message() -> str:
+    """The line of a cancelled run."""
+    return tr("cancelled: no output was written under a final name")
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """The message bar's line for an unexpected exception."""
+    return tr("internal error: {kind}: {error}").format(kind=type(exc).__name__, error=exc)
 
 
 class TaskFeedback:
@@ -43,7 +55,7 @@ class CoregTask(QgsTask):
 
     def __init__(self, optical: str, sar: str, outdir: str, config, overwrite: bool = False,
                  on_done: Optional[Callable[["CoregTask"], None]] = None) -> None:
-        super().__init__(f"sarcoreg: co-register into {outdir}", QgsTask.Flag.CanCancel)
+        super().__init__(tr("sarcoreg: co-register into {folder}").format(folder=outdir), QgsTask.Flag.CanCancel)
         self.optical, self.sar, self.outdir = optical, sar, outdir
         self.config = config
         self.overwrite = overwrite
@@ -64,18 +76,18 @@ class CoregTask(QgsTask):
             return True
         except CancelledError as exc:
             self.cancelled = True
-            self.error, self.error_message = exc, "cancelled: no output was written under a final name"
+            self.error, self.error_message = exc, cancelled_message()
         except SarcoregError as exc:
             self.error, self.error_message = exc, str(exc)
         except Exception as exc:  # an internal error: keep it for the message bar and the log
             log.exception("co-registration failed")
-            self.error, self.error_message = exc, f"internal error: {type(exc).__name__}: {exc}"
+            self.error, self.error_message = exc, internal_error_message(exc)
         finally:
             from ..core.raster import close_thread_datasets
             close_thread_datasets()
         if self.isCanceled():
             self.cancelled = True
-            self.error_message = "cancelled: no output was written under a final name"
+            self.error_message = cancelled_message()
         return False
 
     def cancel(self) -> None:
@@ -85,7 +97,7 @@ class CoregTask(QgsTask):
     def finished(self, ok: bool) -> None:  # main thread
         if not ok and not self.error_message:
             self.cancelled = self.cancelled or self.isCanceled()
-            self.error_message = ("cancelled: no output was written under a final name" if self.cancelled
-                                  else "the co-registration stopped without a result")
+            self.error_message = (cancelled_message() if self.cancelled
+                                  else tr("the co-registration stopped without a result"))
         if self.on_done is not None:
             self.on_done(self)

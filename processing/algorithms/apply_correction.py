@@ -18,6 +18,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ..feedback import ProcessingFeedbackAdapter
 from ...compat import NUMBER_DOUBLE, VECTOR_POINT, WKT_PREFERRED_GDAL
+from ...ui.i18n import tr
 from .base import SarcoregAlgorithm, engine_errors, raster_path
 
 METHODS = ("affine", "poly2", "tps", "auto")
@@ -31,7 +32,8 @@ def tiepoints_from_features(features, field_names) -> list:
     missing = [f for f in REQUIRED_FIELDS if f not in field_names]
     if missing:
         raise QgsProcessingException(
-            f"the tie-point layer lacks the field(s) {', '.join(missing)}: give a sarcoreg tiepoints.gpkg")
+            tr("the tie-point layer lacks the field(s) {fields}: give a sarcoreg tiepoints.gpkg")
+            .format(fields=", ".join(missing)))
 
     def num(feature, name, default=math.nan):
         if name not in field_names:
@@ -82,35 +84,35 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
         return "applycorrection"
 
     def displayName(self) -> str:  # noqa: N802 (QGIS API)
-        return "Apply correction"
+        return tr("Apply correction")
 
     def tags(self) -> list:
         return ["warp", "gcp", "tie points", "affine", "polynomial", "tps", "georeference", "sar"]
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Raster to correct (usually the SAR)"))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, tr("Raster to correct (usually the SAR)")))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            self.TIEPOINTS, "Tie points (sarcoreg tiepoints.gpkg)", [VECTOR_POINT]))
-        method = QgsProcessingParameterEnum(self.METHOD, "Transformation", list(METHODS), False, "affine")
+            self.TIEPOINTS, tr("Tie points (sarcoreg tiepoints.gpkg)"), [VECTOR_POINT]))
+        method = QgsProcessingParameterEnum(self.METHOD, tr("Transformation"), list(METHODS), False, "affine")
         method.setUsesStaticStrings(True)
         self.addParameter(method)
         self.addParameter(QgsProcessingParameterBoolean(
-            self.INCLUDE_OUTLIERS, "Use outlier tie points too", False))
+            self.INCLUDE_OUTLIERS, tr("Use outlier tie points too"), False))
         self.addParameter(QgsProcessingParameterNumber(
-            self.RESOLUTION, "Output pixel size (tie-point CRS units, 0: like the input)",
+            self.RESOLUTION, tr("Output pixel size (tie-point CRS units, 0: like the input)"),
             NUMBER_DOUBLE, 0.0, False, 0.0))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Corrected raster"))
-        self.addOutput(QgsProcessingOutputNumber(self.GCPS, "GCPs used"))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Corrected raster")))
+        self.addOutput(QgsProcessingOutputNumber(self.GCPS, tr("GCPs used")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         from ...core.raster import describe
         from ...core.checkpoints import format_rmse, tiepoint_check_points
         from ...core.warp import choose_method, warp_sar
 
-        path = raster_path(self.parameterAsRasterLayer(parameters, self.INPUT, context), "input")
+        path = raster_path(self.parameterAsRasterLayer(parameters, self.INPUT, context), tr("the input layer"))
         source = self.parameterAsSource(parameters, self.TIEPOINTS, context)
         if source is None:
-            raise QgsProcessingException("the tie-point layer cannot be read")
+            raise QgsProcessingException(tr("the tie-point layer cannot be read"))
         method = self.parameterAsEnumString(parameters, self.METHOD, context) or \
             METHODS[self.parameterAsEnum(parameters, self.METHOD, context)]
         include_outliers = self.parameterAsBool(parameters, self.INCLUDE_OUTLIERS, context)
@@ -121,7 +123,7 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
             points = [dataclasses.replace(p, outlier=0) for p in points]
         crs: QgsCoordinateReferenceSystem = source.sourceCrs()
         if not crs.isValid():
-            raise QgsProcessingException("the tie-point layer has no CRS: give a sarcoreg tiepoints.gpkg")
+            raise QgsProcessingException(tr("the tie-point layer has no CRS: give a sarcoreg tiepoints.gpkg"))
         crs_wkt = crs.toWkt(WKT_PREFERRED_GDAL)
         with engine_errors():
             info = describe(path)
@@ -129,9 +131,11 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
             if method == "auto":
                 check = tiepoint_check_points(points, grid.pixel_m)
                 method = choose_method(method, check)
-                feedback.pushInfo(f"auto: {method} (check-point RMSE px: {format_rmse(check)})")
-            feedback.pushInfo(f"{sum(1 for p in points if not p.outlier)} tie points usable for a {method} warp")
+                feedback.pushInfo(tr("auto: {method} (check-point RMSE px: {rmse})")
+                                  .format(method=method, rmse=format_rmse(check)))
+            feedback.pushInfo(tr("{count} tie points usable for a {method} warp")
+                              .format(count=sum(1 for p in points if not p.outlier), method=method))
             used = warp_sar(out_path, info, points, grid, method, ProcessingFeedbackAdapter(feedback))
         if feedback.isCanceled():
-            raise QgsProcessingException("cancelled")
+            raise QgsProcessingException(tr("cancelled"))
         return {self.OUTPUT: out_path, self.GCPS: used}

@@ -11,6 +11,7 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProces
 from qgis.PyQt.QtGui import QIcon
 
 from ...compat import NUMBER_INTEGER
+from ...ui.i18n import tr
 
 PLUGIN_DIR = Path(__file__).resolve().parents[2]
 RESOURCES = PLUGIN_DIR / "resources"
@@ -31,13 +32,14 @@ def help_text(name: str) -> str:
 
 
 def raster_path(layer: QgsRasterLayer, what: str) -> str:
-    """The file a GDAL raster layer reads; a one-line error for anything else."""
+    """The file a GDAL raster layer reads; a one-line error, naming the layer as ``what``
+    ("the optical layer"), for anything else."""
     if layer is None:
-        raise QgsProcessingException(f"the {what} layer is missing or cannot be opened")
+        raise QgsProcessingException(tr("{layer} is missing or cannot be opened").format(layer=what))
     if layer.providerType() != "gdal":
         raise QgsProcessingException(
-            f"the {what} layer '{layer.name()}' is served by '{layer.providerType()}', not a file: "
-            "save it as a GeoTIFF first (Export ▸ Save As…)")
+            tr("{layer} '{name}' is served by '{provider}', not a file: save it as a GeoTIFF first "
+               "(Export ▸ Save As…)").format(layer=what, name=layer.name(), provider=layer.providerType()))
     return layer.source().split("|")[0]
 
 
@@ -61,7 +63,8 @@ def choice(alg, parameters, name: str, context, options) -> str:
     index = alg.parameterAsEnum(parameters, name, context)
     if 0 <= index < len(options):
         return options[index]
-    raise QgsProcessingException(f"{name}: {parameters.get(name)!r} is not one of {', '.join(options)}")
+    raise QgsProcessingException(tr("{name}: {value} is not one of {options}").format(
+        name=name, value=repr(parameters.get(name)), options=", ".join(options)))
 
 
 def add_matching_parameters(alg, warp_label: str) -> None:
@@ -72,11 +75,12 @@ def add_matching_parameters(alg, warp_label: str) -> None:
     from ...core.matchers import AUTO, matcher_choices
 
     d = CoregConfig()
-    alg.addParameter(enum_param(alg.MATCHER, "Matcher", matcher_choices(), AUTO))
-    alg.addParameter(int_param(alg.WINDOW, "SAR window (px)", d.window_px, 16))
-    alg.addParameter(int_param(alg.TEMPLATE, "Optical template (px)", d.template_px, 8))
-    alg.addParameter(int_param(alg.SPACING, "Spacing of the windows (px, 0: the template size)", 0, 0))
-    alg.addParameter(enum_param(alg.PROVIDER, "ONNX Runtime provider (learned matcher)", PROVIDERS, d.provider))
+    alg.addParameter(enum_param(alg.MATCHER, tr("Matcher"), matcher_choices(), AUTO))
+    alg.addParameter(int_param(alg.WINDOW, tr("SAR window (px)"), d.window_px, 16))
+    alg.addParameter(int_param(alg.TEMPLATE, tr("Optical template (px)"), d.template_px, 8))
+    alg.addParameter(int_param(alg.SPACING, tr("Spacing of the windows (px, 0: the template size)"), 0, 0))
+    alg.addParameter(enum_param(alg.PROVIDER, tr("ONNX Runtime provider (learned matcher)"), PROVIDERS,
+                                d.provider))
     alg.addParameter(enum_param(alg.WARP, warp_label, WARP_CHOICES, WARP_CHOICES[0]))
 
 
@@ -102,7 +106,7 @@ def engine_errors() -> Iterator[None]:
     try:
         yield
     except CancelledError as exc:
-        raise QgsProcessingException(f"cancelled: {exc}") from None
+        raise QgsProcessingException(tr("cancelled: {reason}").format(reason=exc)) from None
     except (SarcoregError, ValueError, OSError, RuntimeError) as exc:
         raise QgsProcessingException(str(exc)) from None
 

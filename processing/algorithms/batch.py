@@ -18,6 +18,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProce
 from ..feedback import ProcessingFeedbackAdapter
 from ...compat import FILE_FILE
 from ...core.batch_files import STATUSES, SUMMARY_CSV, SUMMARY_JSON
+from ...ui.i18n import tr
 from .base import SarcoregAlgorithm, add_matching_parameters, engine_errors, int_param, matching_options
 
 FEATURE = "batch"   # core.deps: what the batch needs (dask, distributed)
@@ -31,8 +32,16 @@ def require_dask() -> None:
     gone = missing(FEATURE, load=True)
     if gone:
         raise QgsProcessingException(
-            f"Dask is not installed in QGIS's Python ({', '.join(gone)} cannot be imported): install it with "
-            f"the sarcoreg dock's 'Install Dask (for batch)' button, or with  {pip_hint(FEATURE)}")
+            tr("Dask is not installed in QGIS's Python ({modules} cannot be imported): install it with the "
+               "sarcoreg dock's '{button}' button, or with  {command}").format(
+                modules=", ".join(gone), button=tr("Install Dask (for batch)"), command=pip_hint(FEATURE)))
+
+
+def status_label(status: str) -> str:
+    """Description of the output that counts the pairs of one ``core.batch_files`` status."""
+    labels = {"ok": tr("Pairs ok"), "bad_input": tr("Pairs bad input"), "error": tr("Pairs error"),
+              "skipped_complete": tr("Pairs skipped complete"), "cancelled": tr("Pairs cancelled")}
+    return labels.get(status) or tr("Pairs {status}").format(status=status.replace("_", " "))
 
 
 @contextlib.contextmanager
@@ -58,8 +67,8 @@ def workers_run_python(local: bool) -> Iterator[None]:
         python = find_python()
     except InputError:
         raise QgsProcessingException(
-            f"a local Dask cluster needs QGIS's Python interpreter, which was not found beside "
-            f"{sys.executable}: give the address of a running Dask scheduler instead") from None
+            tr("a local Dask cluster needs QGIS's Python interpreter, which was not found beside {program}: give "
+               "the address of a running Dask scheduler instead").format(program=sys.executable)) from None
     before = spawn.get_executable()
     multiprocessing.set_executable(python)
     try:
@@ -87,26 +96,26 @@ class BatchAlgorithm(SarcoregAlgorithm):
         return "batch"
 
     def displayName(self) -> str:  # noqa: N802 (QGIS API)
-        return "Co-register many pairs (batch, Dask)"
+        return tr("Co-register many pairs (batch, Dask)")
 
     def tags(self) -> list:
         return ["batch", "dask", "cluster", "pairs", "csv", "sar", "optical", "coregistration", "tie points"]
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(
-            self.PAIRS, "Pairs CSV (optical,sar[,name] per row; paths relative to the CSV)", FILE_FILE, "csv"))
-        add_matching_parameters(self, "Write each corrected SAR with")
+            self.PAIRS, tr("Pairs CSV (optical,sar[,name] per row; paths relative to the CSV)"), FILE_FILE, "csv"))
+        add_matching_parameters(self, tr("Write each corrected SAR with"))
         self.addParameter(QgsProcessingParameterString(
-            self.SCHEDULER, "Dask scheduler address (empty: a local cluster on this computer)", "", False, True))
-        self.addParameter(int_param(self.WORKERS, "Workers of the local cluster (0: one per core)", 0, 0))
+            self.SCHEDULER, tr("Dask scheduler address (empty: a local cluster on this computer)"), "", False, True))
+        self.addParameter(int_param(self.WORKERS, tr("Workers of the local cluster (0: one per core)"), 0, 0))
         self.addParameter(QgsProcessingParameterBoolean(
-            self.OVERWRITE, "Redo pairs that are complete from an earlier run", False))
+            self.OVERWRITE, tr("Redo pairs that are complete from an earlier run"), False))
         self.addParameter(QgsProcessingParameterFolderDestination(
-            self.OUTPUT, "Output root folder (one folder per pair)"))
-        self.addOutput(QgsProcessingOutputFile(self.SUMMARY_CSV, f"Batch summary ({SUMMARY_CSV})"))
-        self.addOutput(QgsProcessingOutputFile(self.SUMMARY_JSON, f"Batch summary ({SUMMARY_JSON})"))
+            self.OUTPUT, tr("Output root folder (one folder per pair)")))
+        for key, file_name in ((self.SUMMARY_CSV, SUMMARY_CSV), (self.SUMMARY_JSON, SUMMARY_JSON)):
+            self.addOutput(QgsProcessingOutputFile(key, tr("Batch summary ({file})").format(file=file_name)))
         for status in STATUSES:
-            self.addOutput(QgsProcessingOutputNumber(status.upper(), f"Pairs {status.replace('_', ' ')}"))
+            self.addOutput(QgsProcessingOutputNumber(status.upper(), status_label(status)))
 
     def config_from(self, parameters, context):
         """The ``CoregConfig`` every pair runs with (raises on a bad combination)."""
@@ -133,8 +142,8 @@ class BatchAlgorithm(SarcoregAlgorithm):
         counts = summary.counts()
         failed = counts["bad_input"] + counts["error"]
         if failed:
-            feedback.reportError(f"{failed} of {len(summary.outcomes)} pairs failed: their reasons are above and "
-                                 f"in {os.path.join(summary.outroot, SUMMARY_CSV)}", False)
+            feedback.reportError(tr("{failed} of {total} pairs failed: their reasons are above and in {file}").format(
+                failed=failed, total=len(summary.outcomes), file=os.path.join(summary.outroot, SUMMARY_CSV)), False)
         results = {self.OUTPUT: summary.outroot,
                    self.SUMMARY_CSV: os.path.join(summary.outroot, SUMMARY_CSV),
                    self.SUMMARY_JSON: os.path.join(summary.outroot, SUMMARY_JSON)}

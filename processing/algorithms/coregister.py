@@ -13,6 +13,7 @@ from ..feedback import ProcessingFeedbackAdapter
 from ...core.config import SAR_KINDS
 from ...core.summary import summary_lines
 from ...compat import FLAG_ADVANCED, NUMBER_DOUBLE, VECTOR_POINT
+from ...ui.i18n import tr
 from .base import (SarcoregAlgorithm, add_matching_parameters, choice, engine_errors, enum_param, matching_options,
                    raster_path)
 
@@ -63,7 +64,7 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         return "coregister"
 
     def displayName(self) -> str:  # noqa: N802 (QGIS API)
-        return "Co-register optical and SAR"
+        return tr("Co-register optical and SAR")
 
     def tags(self) -> list:
         return ["sar", "optical", "coregistration", "registration", "tie points", "shift", "gcp"]
@@ -72,37 +73,38 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         from ...core.config import CoregConfig
 
         d = CoregConfig()
-        self.addParameter(QgsProcessingParameterRasterLayer(self.OPTICAL, "Optical raster (template source)"))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.OPTICAL, tr("Optical raster (template source)")))
         self.addParameter(QgsProcessingParameterBand(
-            self.OPTICAL_BANDS, "Optical bands (grey = their mean; empty: the visible bands)",
+            self.OPTICAL_BANDS, tr("Optical bands (grey = their mean; empty: the visible bands)"),
             None, self.OPTICAL, optional=True, allowMultiple=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.SAR, "SAR raster (reference, detected)"))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.SAR, tr("SAR raster (reference, detected)")))
         # optional so that an omitted band means band 1 (QGIS 3.22 refuses a missing band value
         # even when the parameter has a default)
-        self.addParameter(QgsProcessingParameterBand(self.SAR_BAND, "SAR band", d.sar_band, self.SAR, True))
-        self.addParameter(enum_param(self.SAR_KIND, "SAR values", SAR_KINDS, d.sar_kind))
-        add_matching_parameters(self, "Write the corrected SAR with")
+        self.addParameter(QgsProcessingParameterBand(self.SAR_BAND, tr("SAR band"), d.sar_band, self.SAR, True))
+        self.addParameter(enum_param(self.SAR_KIND, tr("SAR values"), SAR_KINDS, d.sar_kind))
+        add_matching_parameters(self, tr("Write the corrected SAR with"))
         self.addParameter(QgsProcessingParameterNumber(
-            self.RESOLUTION, "Working pixel size (map units, 0: the coarser of the two)",
+            self.RESOLUTION, tr("Working pixel size (map units, 0: the coarser of the two)"),
             NUMBER_DOUBLE, 0.0, False, 0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            self.MIN_CONFIDENCE, "Minimum confidence (below: outlier)",
+            self.MIN_CONFIDENCE, tr("Minimum confidence (below: outlier)"),
             NUMBER_DOUBLE, d.min_confidence, False, 0.0, 1.0))
         nodata = QgsProcessingParameterNumber(
-            self.MAX_NODATA, "Skip a window above this share of nodata",
+            self.MAX_NODATA, tr("Skip a window above this share of nodata"),
             NUMBER_DOUBLE, d.max_nodata_fraction, False, 0.0, 0.99)
         nodata.setFlags(nodata.flags() | FLAG_ADVANCED)
         self.addParameter(nodata)
-        self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, "Replace existing outputs", False))
-        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT, "Output folder"))
-        self.addOutput(QgsProcessingOutputVectorLayer(self.TIEPOINTS, "Tie points", VECTOR_POINT))
-        self.addOutput(QgsProcessingOutputRasterLayer(self.SHIFT_FIELD, "Shift field (dx_m, dy_m)"))
-        self.addOutput(QgsProcessingOutputRasterLayer(self.SIMILARITY, "Similarity maps"))
-        self.addOutput(QgsProcessingOutputRasterLayer(self.CORRECTED, "Corrected SAR"))
-        self.addOutput(QgsProcessingOutputFile(self.REPORT, "Report (report.json)"))
-        self.addOutput(QgsProcessingOutputFile(self.POINTS, "Georeferencer GCPs (.points)"))
-        self.addOutput(QgsProcessingOutputNumber(self.INLIERS, "Inlier tie points"))
-        self.addOutput(QgsProcessingOutputNumber(self.OUTLIERS, "Outlier tie points"))
+        self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, tr("Replace existing outputs"), False))
+        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT, tr("Output folder")))
+        self.addOutput(QgsProcessingOutputVectorLayer(self.TIEPOINTS, tr("Tie points"), VECTOR_POINT))
+        self.addOutput(QgsProcessingOutputRasterLayer(self.SHIFT_FIELD, tr("Shift field (dx_m, dy_m)")))
+        self.addOutput(QgsProcessingOutputRasterLayer(self.SIMILARITY, tr("Similarity maps")))
+        self.addOutput(QgsProcessingOutputRasterLayer(self.CORRECTED, tr("Corrected SAR")))
+        self.addOutput(QgsProcessingOutputFile(self.REPORT, tr("Report (report.json)")))
+        self.addOutput(QgsProcessingOutputFile(self.POINTS, tr("Georeferencer GCPs (.points)")))
+        self.addOutput(QgsProcessingOutputNumber(self.INLIERS, tr("Inlier tie points")))
+        self.addOutput(QgsProcessingOutputNumber(self.OUTLIERS, tr("Outlier tie points")))
 
     def config_from(self, parameters, context):
         """The ``CoregConfig`` the parameters describe (raises on a bad combination)."""
@@ -125,8 +127,9 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         from ...core import outputs as out
         from ...core.coregister import coregister
 
-        optical = raster_path(self.parameterAsRasterLayer(parameters, self.OPTICAL, context), "optical")
-        sar = raster_path(self.parameterAsRasterLayer(parameters, self.SAR, context), "SAR")
+        optical = raster_path(self.parameterAsRasterLayer(parameters, self.OPTICAL, context),
+                              tr("the optical layer"))
+        sar = raster_path(self.parameterAsRasterLayer(parameters, self.SAR, context), tr("the SAR layer"))
         outdir = self.parameterAsString(parameters, self.OUTPUT, context)
         overwrite = self.parameterAsBool(parameters, self.OVERWRITE, context)
         config = self.config_from(parameters, context)
@@ -161,9 +164,9 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         if context.project() is None:
             return
         raster, vector = QgsProcessingUtils.LayerHint.Raster, QgsProcessingUtils.LayerHint.Vector
-        shown = ((self.CORRECTED, "Corrected SAR", raster, "corrected"),
-                 (self.SIMILARITY, "Similarity", raster, "similarity"),
-                 (self.TIEPOINTS, "Tie points", vector, "tiepoints"))
+        shown = ((self.CORRECTED, tr("Corrected SAR"), raster, "corrected"),
+                 (self.SIMILARITY, tr("Similarity"), raster, "similarity"),
+                 (self.TIEPOINTS, tr("Tie points"), vector, "tiepoints"))
         for key, name, kind, role in shown:
             if not results.get(key):
                 continue

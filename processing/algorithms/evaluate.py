@@ -14,6 +14,7 @@ from .base import SarcoregAlgorithm, engine_errors
 from ...core.matchers import matcher_names
 from ...core.sources import LA_TRUTH_HELP, LA_TRUTHS
 from ...core.staging import atomic_file
+from ...ui.i18n import tr
 
 SPLITS = ("val", "train", "all", "dev")
 PROTOCOLS = ("sources", "la")
@@ -27,7 +28,7 @@ def parse_settings(text: str) -> tuple:
         settings = ()
     if not settings or any(len(s) != 2 for s in settings):
         raise QgsProcessingException(
-            f"settings {text!r} must be reference/template sizes such as 256/192,512/384")
+            tr("settings {text} must be reference/template sizes such as 256/192,512/384").format(text=repr(text)))
     return settings
 
 
@@ -47,42 +48,43 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
         return "evaluate"
 
     def displayName(self) -> str:  # noqa: N802 (QGIS API)
-        return "Evaluate matchers"
+        return tr("Evaluate matchers")
 
     def tags(self) -> list:
         return ["benchmark", "cmr", "rmse", "evaluation", "matcher"]
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(
-            self.DATA, "Folder of co-registered pairs", FILE_FOLDER))
+            self.DATA, tr("Folder of co-registered pairs"), FILE_FOLDER))
         names = matcher_names()
-        matchers = QgsProcessingParameterEnum(self.MATCHERS, "Matchers (none: all)", names, True, None, True)
+        matchers = QgsProcessingParameterEnum(self.MATCHERS, tr("Matchers (none: all)"), names, True, None, True)
         matchers.setUsesStaticStrings(True)
         self.addParameter(matchers)
         self.addParameter(QgsProcessingParameterString(
-            self.SETTINGS, "Reference/template sizes", "256/192,512/384"))
+            self.SETTINGS, tr("Reference/template sizes"), "256/192,512/384"))
         self.addParameter(QgsProcessingParameterNumber(
-            self.SAMPLES, "Samples per setting", NUMBER_INTEGER, 200, False, 1))
-        split = QgsProcessingParameterEnum(self.SPLIT, "Pairs", list(SPLITS), False, "val")
+            self.SAMPLES, tr("Samples per setting"), NUMBER_INTEGER, 200, False, 1))
+        split = QgsProcessingParameterEnum(self.SPLIT, tr("Pairs"), list(SPLITS), False, "val")
         split.setUsesStaticStrings(True)
         self.addParameter(split)
         self.addParameter(QgsProcessingParameterNumber(
-            self.SEED, "Seed", NUMBER_INTEGER, 0, False))
+            self.SEED, tr("Seed"), NUMBER_INTEGER, 0, False))
         self.addParameter(QgsProcessingParameterNumber(
-            self.NOISE, "Noise variance on the template (share of its variance)",
+            self.NOISE, tr("Noise variance on the template (share of its variance)"),
             NUMBER_DOUBLE, 0.0, False, 0.0, 10.0))
         protocol = QgsProcessingParameterEnum(
-            self.PROTOCOL, "Protocol (sources: per source and overall over every shared source with a truth; "
-            "la: the Los Angeles pairs alone)", list(PROTOCOLS), False, "sources")
+            self.PROTOCOL, tr("Protocol (sources: per source and overall over every shared source with a truth; "
+                              "la: the Los Angeles pairs alone)"), list(PROTOCOLS), False, "sources")
         protocol.setUsesStaticStrings(True)
         self.addParameter(protocol)
-        la_truth = QgsProcessingParameterEnum(self.LA_TRUTH, f"Truth of the Los Angeles samples, protocol sources "
-                                              f"({LA_TRUTH_HELP})", list(LA_TRUTHS), False, "local")
+        la_truth = QgsProcessingParameterEnum(
+            self.LA_TRUTH, tr("Truth of the Los Angeles samples, protocol sources ({choices})").format(
+                choices=LA_TRUTH_HELP), list(LA_TRUTHS), False, "local")
         la_truth.setUsesStaticStrings(True)
         la_truth.setFlags(la_truth.flags() | FLAG_ADVANCED)
         self.addParameter(la_truth)
         self.addParameter(QgsProcessingParameterFileDestination(
-            self.OUTPUT, "Scores (CSV)", "CSV files (*.csv)"))
+            self.OUTPUT, tr("Scores (CSV)"), tr("CSV files (*.csv)")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         from ...core import evaluate as ev
@@ -100,8 +102,8 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
         split = self.parameterAsEnumString(parameters, self.SPLIT, context) or "val"
         if protocol == "sources":
             if noise > 0:
-                raise QgsProcessingException("template noise applies to the 'la' protocol: set it to 0 or "
-                                             "choose protocol 'la'")
+                raise QgsProcessingException(tr("template noise applies to the 'la' protocol: set it to 0 or "
+                                                "choose protocol 'la'"))
             la_truth = self.parameterAsEnumString(parameters, self.LA_TRUTH, context) or "local"
             with engine_errors():
                 by_source = ev.evaluate_sources(data, list(matchers), n_per_source=samples, role=split,

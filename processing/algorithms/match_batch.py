@@ -8,6 +8,7 @@ from ..feedback import ProcessingFeedbackAdapter
 from ...compat import FILE_FILE
 from .base import SarcoregAlgorithm, engine_errors
 from ...core.matchers import AUTO, matcher_choices
+from ...ui.i18n import tr
 
 
 class MatchBatchAlgorithm(SarcoregAlgorithm):
@@ -20,27 +21,28 @@ class MatchBatchAlgorithm(SarcoregAlgorithm):
         return "matchbatch"
 
     def displayName(self) -> str:  # noqa: N802 (QGIS API)
-        return "Match batch (benchmark protocol)"
+        return tr("Match batch (benchmark protocol)")
 
     def tags(self) -> list:
         return ["benchmark", "template matching", "manifest", "csv", "sar", "optical"]
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(
-            self.MANIFEST, "Manifest CSV (id,template,reference)", FILE_FILE, "csv"))
-        matcher = QgsProcessingParameterEnum(self.MATCHER, "Matcher", matcher_choices(), False, AUTO)
+            self.MANIFEST, tr("Manifest CSV (id,template,reference)"), FILE_FILE, "csv"))
+        matcher = QgsProcessingParameterEnum(self.MATCHER, tr("Matcher"), matcher_choices(), False, AUTO)
         matcher.setUsesStaticStrings(True)
         self.addParameter(matcher)
-        self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, "Replace an existing results file", False))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.OVERWRITE, tr("Replace an existing results file"), False))
         self.addParameter(QgsProcessingParameterFileDestination(
-            self.OUTPUT, "Results CSV (id,row,col,score,confidence,seconds)", "CSV files (*.csv)"))
+            self.OUTPUT, tr("Results CSV (id,row,col,score,confidence,seconds)"), tr("CSV files (*.csv)")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         try:
             from ...core.matchbatch import match_batch
         except ImportError:
             raise QgsProcessingException(
-                "this version of the sarcoreg engine has no match-batch (core/matchbatch.py)") from None
+                tr("this version of the sarcoreg engine has no match-batch (core/matchbatch.py)")) from None
         from ...core.coregister import resolve_matcher_name
 
         manifest = self.parameterAsFile(parameters, self.MANIFEST, context)
