@@ -32,10 +32,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_NAME = "sarcoreg"
 MAX_BYTES = 25 * 1000 * 1000  # the plugin repository's limit (25 MB)
 TOP_LEVEL = ("__init__.py", "__main__.py", "plugin.py", "cli.py", "compat.py", "metadata.txt", "LICENSE",
-             "README.md", "core", "processing", "ui", "models", "resources")
+             "README.md", "core", "processing", "ui", "models", "resources", "i18n")
 EXCLUDED_NAMES = ("__pycache__", "*.pyc", "*.pyo", ".*", "*.egg-info", "*.aux.xml", "build", "dist",
                   "tests", "checkpoints", "runs", "*.ckpt", "*.pt", "*.pth", "dask-worker-space",
                   "dask-scratch-space", "*.onnx.data",
+                  # translation sources: the plugin loads the compiled catalogs (*.qm) only
+                  "*.ts",
                   # the parity gate's report (checksums): each variant carries its verdict in its metadata
                   "parity_gate.json")
 # Training code: needs torch, runs only from a checkout (`sarcoreg train`, `export-onnx`).

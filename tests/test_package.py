@@ -69,6 +69,8 @@ def test_zip_is_small_has_the_model_and_no_training_code_or_binaries(release):
         names = zf.namelist()
     assert "sarcoreg/models/onnx/dcdm_unrolled.onnx" in names
     assert "sarcoreg/compat.py" in names and "sarcoreg/metadata.txt" in names
+    # the compiled translations travel with the plugin, their sources do not
+    assert "sarcoreg/i18n/sarcoreg_fr.qm" in names and not [n for n in names if n.endswith(".ts")]
     assert not [n for n in names if n.startswith("sarcoreg/models/dcdm/") or n == "sarcoreg/models/commands.py"]
     for banned in ("/tests/", "/scripts/", "/docs/", "__pycache__", ".pyc"):
         assert not any(banned in n for n in names), banned
