@@ -91,23 +91,25 @@ def iface(qgis_iface, monkeypatch):
 
 @pytest.fixture
 def user_locale():
-    """Set QGIS's ``locale/userLocale`` for one test (the former value comes back after)."""
+    """``user_locale(value, override=True)``: set QGIS's ``locale/userLocale`` and its override
+    flag for one test, as the QGIS options do (the former values come back after)."""
     from qgis.core import QgsSettings
 
-    from sarcoreg.ui.i18n import LOCALE_KEY
+    from sarcoreg.ui.i18n import LOCALE_KEY, OVERRIDE_KEY
 
     settings = QgsSettings()
-    had = settings.contains(LOCALE_KEY)
-    before = settings.value(LOCALE_KEY)
+    before = {key: (settings.contains(key), settings.value(key)) for key in (LOCALE_KEY, OVERRIDE_KEY)}
 
-    def set_locale(value: str) -> None:
+    def set_locale(value: str, override: bool = True) -> None:
         settings.setValue(LOCALE_KEY, value)
+        settings.setValue(OVERRIDE_KEY, override)
 
     yield set_locale
-    if had:
-        settings.setValue(LOCALE_KEY, before)
-    else:
-        settings.remove(LOCALE_KEY)
+    for key, (had, value) in before.items():
+        if had:
+            settings.setValue(key, value)
+        else:
+            settings.remove(key)
 
 
 @pytest.fixture
@@ -164,12 +166,13 @@ def test_an_unknown_locale_stays_english(user_locale, load_plugin):
 
 
 @pytest.mark.qgis
-def test_without_a_qgis_locale_the_language_is_qt_s_default_locale(user_locale):
+def test_without_the_override_the_language_is_the_system_s_as_in_qgis(user_locale):
     from qgis.PyQt.QtCore import QLocale
 
     from sarcoreg.ui.i18n import user_language
 
-    user_locale("")
+    # a locale chosen once in the options but not overriding the system's is not QGIS's language
+    user_locale("fr_FR", override=False)
     before = QLocale()
     QLocale.setDefault(QLocale("de_DE"))
     try:

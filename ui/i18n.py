@@ -10,12 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from qgis.core import QgsSettings
-from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
+from qgis.core import QgsApplication
+from qgis.PyQt.QtCore import QCoreApplication, QTranslator
 
 CONTEXT = "sarcoreg"
 I18N_DIR = Path(__file__).resolve().parent.parent / "i18n"
+#: The QGIS settings behind ``QgsApplication.locale()``: the user's locale counts only when the
+#: override flag is set (Settings ▸ Options ▸ General), else QGIS follows the system's.
 LOCALE_KEY = "locale/userLocale"
+OVERRIDE_KEY = "locale/overrideFlag"
 
 
 def tr(text: str) -> str:
@@ -24,9 +27,9 @@ def tr(text: str) -> str:
 
 
 def user_language() -> str:
-    """The QGIS user's language, two letters (``fr`` for ``fr_FR``)."""
-    locale = QgsSettings().value(LOCALE_KEY, "", type=str) or QLocale().name()
-    return locale[:2]
+    """The language of QGIS's own user interface, two letters (``fr`` for ``fr_FR``): the
+    locale chosen in the QGIS options when it overrides the system's, else the system's."""
+    return QgsApplication.locale()[:2]
 
 
 def catalog_path(language: str) -> Path:
