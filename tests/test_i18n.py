@@ -1,7 +1,8 @@
 """The plugin speaks the QGIS user's language: every ``tr()`` string has a French translation
 with the same placeholders, the shipped ``.qm`` says what the ``.ts`` says, the plugin
 installs the translator of the QGIS locale and removes it on unload, and an unknown locale
-stays English. ``scripts/update_translations.py`` keeps the catalogs in step with the code."""
+stays English. ``scripts/update_translations.py`` keeps the catalogs in step with the code.
+The Processing help pages have French versions with the same outline, shown in a French QGIS."""
 from __future__ import annotations
 
 import functools
@@ -11,6 +12,7 @@ import string
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -230,3 +232,57 @@ def test_the_update_script_adds_new_strings_marks_old_ones_obsolete_and_refuses_
     assert proc.returncode == 1
     assert "ui/bad.py:3: tr() takes one literal string" in proc.stderr
     assert ts.read_text(encoding="utf-8") == written
+
+
+HELP_DIR = REPO_ROOT / "resources" / "help"
+
+
+class _HelpOutline(HTMLParser):
+    """The outline of a help page: its tags in order, and the text of each ``<code>``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags, self.codes, self._code = [], [], None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "code":
+            self._code = ""
+
+    def handle_data(self, data):
+        if self._code is not None:
+            self._code += data
+
+    def handle_endtag(self, tag):
+        if tag == "code":
+            self.codes.append(" ".join(self._code.split()))
+            self._code = None
+
+
+def test_every_english_help_page_has_a_french_page_with_the_same_outline_and_code():
+    """Only the prose is translated: the same paragraphs and bold parameter names, and the
+    same file names, fields and command lines in ``<code>``."""
+    pages = sorted(HELP_DIR.glob("*.html"))
+    assert len(pages) == 5, pages
+    for page in pages:
+        french_page = HELP_DIR / "fr" / page.name
+        assert french_page.is_file(), f"translate {page.name} into {french_page}"
+        english = _HelpOutline(page.read_text(encoding="utf-8"))
+        french = _HelpOutline(french_page.read_text(encoding="utf-8"))
+        for tag in ("p", "b"):
+            assert french.tags.count(tag) == english.tags.count(tag), (page.name, tag)
+        assert sorted(french.codes) == sorted(english.codes), page.name
+    assert sorted(p.name for p in (HELP_DIR / "fr").iterdir()) == [p.name for p in pages]
+
+
+@pytest.mark.qgis
+def test_the_processing_help_follows_the_qgis_language_and_falls_back_to_english(user_locale, load_plugin):
+    english = (HELP_DIR / "coregister.html").read_text(encoding="utf-8")
+    french = (HELP_DIR / "fr" / "coregister.html").read_text(encoding="utf-8")
+    user_locale("fr_FR")
+    algorithm = load_plugin().provider.algorithm("coregister")
+    assert algorithm.shortHelpString() == french
+    user_locale("xx_XX")
+    assert algorithm.shortHelpString() == english

@@ -11,7 +11,7 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProces
 from qgis.PyQt.QtGui import QIcon
 
 from ...compat import NUMBER_INTEGER
-from ...ui.i18n import tr
+from ...ui.i18n import tr, user_language
 
 PLUGIN_DIR = Path(__file__).resolve().parents[2]
 RESOURCES = PLUGIN_DIR / "resources"
@@ -26,9 +26,13 @@ def icon_path(name: str) -> str:
 
 
 def help_text(name: str) -> str:
-    """The HTML help ``resources/help/<name>.html`` ('' when absent)."""
-    path = RESOURCES / "help" / f"{name}.html"
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
+    """The HTML help of ``name`` in QGIS's language, ``resources/help/<lang>/<name>.html``,
+    else the English ``resources/help/<name>.html`` ('' when neither exists)."""
+    folder = RESOURCES / "help"
+    for path in (folder / user_language() / f"{name}.html", folder / f"{name}.html"):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return ""
 
 
 def raster_path(layer: QgsRasterLayer, what: str) -> str:
@@ -112,7 +116,7 @@ def engine_errors() -> Iterator[None]:
 
 
 class SarcoregAlgorithm(QgsProcessingAlgorithm):
-    """Base: group, icon and help from ``resources/help/<name>.html``."""
+    """Base: group, icon and help from ``resources/help/[<lang>/]<name>.html``."""
 
     def group(self) -> str:
         return ""
