@@ -23,7 +23,10 @@ Every candidate's similarity surface is computed once per sample, then:
    with the *snap* (where the fused and the classical peaks lie within ``SNAPS`` px of each
    other, the classical peak's sub-pixel position is the answer), preferring no snap on ties.
 
-Prints Markdown tables and writes the choice as JSON.
+Prints Markdown tables and writes the choice as JSON, with each dev sample's error under the
+chosen fusion and under the translation alone (``per_sample``), so that
+``scripts/compare_dev.py`` can tell whether two candidates differ by more than the draw of
+samples.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sarcoreg.core.dcdm.matcher import TRANSLATION_ALONE  # noqa: E402
-from sarcoreg.core.evaluate import score  # noqa: E402
+from sarcoreg.core.evaluate import errors_px, score  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 from sarcoreg.core.matchers.common import finish_match  # noqa: E402
 from sarcoreg.core.sources import LA_TRUTH_HELP, LA_TRUTHS, TEXTBOOK_CFOG, source_samples  # noqa: E402
@@ -164,10 +167,11 @@ def score_surfaces(name, R, T, samples, surfaces, confidences=None):
                  ok, conf, [0.0] * len(samples)), np.array(rows), np.array(cols), np.array(ok)
 
 
-def guarded(name, R, T, samples, fused, classical, guard_px, snap_px=0.0):
-    """The fused peaks with the guard (farther than ``guard_px`` from the classical peak: the
-    classical answer, half its confidence; 0: off) and the snap (within ``snap_px``: the
-    classical peak's position, the fused confidence; 0: off), as ``DcdmMatcher`` applies them."""
+def guarded_peaks(fused, classical, guard_px, snap_px=0.0):
+    """``(rows, cols, ok, confidences)`` of the fused surfaces with the guard (farther than
+    ``guard_px`` from the classical peak: the classical answer, half its confidence; 0: off)
+    and the snap (within ``snap_px``: the classical peak's position, the fused confidence; 0:
+    off), as ``DcdmMatcher`` applies them."""
     rows, cols, ok, conf = [], [], [], []
     for f, c in zip(fused, classical):
         mf = finish_match(f, 4.0, time.perf_counter())
@@ -179,8 +183,27 @@ def guarded(name, R, T, samples, fused, classical, guard_px, snap_px=0.0):
             rows.append(mc.row), cols.append(mc.col), ok.append(True), conf.append(mf.confidence)
         else:
             rows.append(mf.row), cols.append(mf.col), ok.append(mf.ok), conf.append(mf.confidence)
+    return rows, cols, ok, conf
+
+
+def guarded(name, R, T, samples, fused, classical, guard_px, snap_px=0.0):
+    """The score of ``guarded_peaks``."""
+    rows, cols, ok, conf = guarded_peaks(fused, classical, guard_px, snap_px)
     return score(name, R, T, 0.0, rows, cols, [x.true_row for x in samples], [x.true_col for x in samples],
                  ok, conf, [0.0] * len(samples))
+
+
+def per_sample(R, T, samples, rows, cols, ok):
+    """What ``scripts/compare_dev.py`` needs to compare two candidates sample by sample: each
+    sample's error (``None`` where the match failed), its error counting a failure as the
+    window's centre (as RMSE(all) does), and its truth (to check that both ran the same samples)."""
+    tr_, tc = np.array([x.true_row for x in samples]), np.array([x.true_col for x in samples])
+    e = errors_px(np.where(ok, np.asarray(rows, float), np.nan), np.where(ok, np.asarray(cols, float), np.nan), tr_, tc)
+    centre = np.full(e.shape, (R - T) / 2.0)
+    e_all = np.where(np.isfinite(e), e, errors_px(centre, centre, tr_, tc))
+    return {"error_px": [round(float(v), 4) if np.isfinite(v) else None for v in e],
+            "error_all_px": [round(float(v), 4) for v in e_all],
+            "truth": [[round(float(r), 3), round(float(c), 3)] for r, c in zip(tr_, tc)]}
 
 
 ENSEMBLE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -289,7 +312,7 @@ def main(argv=None) -> int:
     print("\n## Translation alone and fusion with the chosen classical part (dev)\n")
     print("| R / T | w (classical) | guard | CMR(1) | CMR(3) | CMR(5) | RMSE(all) | conf. AUC |")
     print("|---|---|---|---|---|---|---|---|")
-    fusion = {}
+    fusion, samples_out = {}, {}
     choice["translation_shift_px"] = list(shift)
     for R, T in settings:
         _, samples, surf, _ = data[(R, T)]
@@ -320,6 +343,11 @@ def main(argv=None) -> int:
                     best = (key, float(w), g == "yes", s, float(prior), snap)
         if best is None:
             best = ((sample_score(base), True, 0.0), 1.0, True, base, 0.0, 0.0)
+        w, g, prior, snap = best[1], best[2], best[4], best[5]
+        fused = [(1 - w) * a_ + w * b_ + prior * c_ for a_, b_, c_ in zip(tr, cl, att)]
+        samples_out[str(T)] = {
+            "fused": per_sample(R, T, samples, *guarded_peaks(fused, cl, a.guard_px if g else 0.0, snap)[:3]),
+            "translation": per_sample(R, T, samples, *score_surfaces("translation", R, T, samples, tr)[1:])}
         fusion[str(T)] = {"weight": best[1], "guard": best[2], "snap_px": best[5], "attention_prior": best[4],
                           "cmr1": round(best[3].cmr1, 4),
                           "cmr3": round(best[3].cmr3, 4), "cmr5": round(best[3].cmr5, 4),
@@ -328,6 +356,7 @@ def main(argv=None) -> int:
         print(f"| {R} / {T} | classical alone | – | {base.cmr1:.3f} | {base.cmr3:.3f} | {base.cmr5:.3f} "
               f"| {base.rmse_all:.2f} | {base.confidence_auc:.2f} |")
     choice["fusion"] = fusion
+    choice["per_sample"] = samples_out
     choice["guard_px"] = a.guard_px
     # the candidate's score, comparable between checkpoints on the same dev samples
     choice["selection_score"] = round(float(np.mean([v["selection_score"] for v in fusion.values()])), 4)

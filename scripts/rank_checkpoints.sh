@@ -7,8 +7,11 @@
 # (translation alone and its fusion with MIND, the same dev samples for all, seed 11), both by
 # scripts/export_and_choose.sh; prints one line per checkpoint with its dev selection score
 # (mean over 256/192 and 512/384 of CMR(1) + CMR(3) + CMR(5) - RMSE(all) / 10 at the fusion
-# dev chose), best first. Then run scripts/evaluate_candidate.sh on the winner for the
-# validation.
+# dev chose), best first. With REF=<a dev.json> (e.g. the shipped model's, from
+# scripts/choose_on_dev.py on the same samples), each checkpoint is also compared with it by
+# scripts/compare_dev.py: a paired bootstrap interval of the score difference, so that a
+# checkpoint is chosen only where dev can tell it from the draw of samples. Then run
+# scripts/evaluate_candidate.sh on the winner for the validation.
 set -euo pipefail
 OUT=${1:?output folder}
 shift
@@ -37,3 +40,9 @@ for ck in cks:
 for score, ck, detail in sorted(rows, reverse=True):
     print(f"{score:.3f}  {ck}  ({detail})")
 PYEOF
+if [ -n "${REF:-}" ]; then
+    for CK in "$@"; do
+        printf '%s against %s: ' "$(basename "$CK" .pt)" "$REF"
+        "$PY" "$HERE/scripts/compare_dev.py" "$REF" "$OUT/$(basename "$CK" .pt)/dev.json" | tail -1
+    done
+fi
