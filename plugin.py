@@ -56,12 +56,9 @@ class SarcoregPlugin:
         module_name = importlib.util.resolve_name(PROVIDER_MODULE, __package__)
         try:
             module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                return  # no provider in this version
-            self._log(tr("Processing algorithms not available: {error}").format(error=exc), Qgis.MessageLevel.Warning)
-            return
         except ImportError as exc:
+            if isinstance(exc, ModuleNotFoundError) and exc.name == module_name:
+                return  # no provider in this version
             self._log(tr("Processing algorithms not available: {error}").format(error=exc), Qgis.MessageLevel.Warning)
             return
         self.provider = getattr(module, PROVIDER_CLASS)()

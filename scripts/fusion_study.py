@@ -98,15 +98,17 @@ def zscore(s):
 
 
 def rules(tr, mind, cfog, w, smooth):
-    """Candidate fused surfaces of one sample ``name -> surface`` (tr: (noises, n, n); smooth:
-    ``{sigma: the translation's surface in the smoothed reference}``)."""
+    """Candidate fusions of one sample, ``name -> (fused surface, its classical part)`` (tr:
+    (noises, n, n); smooth: ``{sigma: the translation's surface in the smoothed reference}``);
+    the classical part is what the snap moves the answer onto."""
     t0, tm = tr[0], tr.mean(axis=0)
+    both = 0.5 * (mind + cfog)
     return {
-        **{f"fixed w, reference smoothed σ {k:g}": (1 - w) * v + w * mind for k, v in smooth.items()},
-        "fixed w (shipped rule)": (1 - w) * t0 + w * mind,
-        "fixed w, noises averaged": (1 - w) * tm + w * mind,
-        "z-scored surfaces": (1 - w) * zscore(t0) + w * zscore(mind),
-        "three-way (cfog half of classical)": (1 - w) * t0 + w * 0.5 * (mind + cfog),
+        **{f"fixed w, reference smoothed σ {k:g}": ((1 - w) * v + w * mind, mind) for k, v in smooth.items()},
+        "fixed w (shipped rule)": ((1 - w) * t0 + w * mind, mind),
+        "fixed w, noises averaged": ((1 - w) * tm + w * mind, mind),
+        "z-scored surfaces": ((1 - w) * zscore(t0) + w * zscore(mind), mind),
+        "three-way (cfog half of classical)": ((1 - w) * t0 + w * both, both),
     }
 
 
@@ -128,9 +130,8 @@ def score_file(a) -> int:
             fused = [rules(tr[i], mind[i], cfog[i], w, {g: z[f"{R}_tr_smooth{g:g}"][i] for g in SMOOTH})
                      for i in range(len(samples))]
             for name in fused[0]:
-                surf = [f[name] for f in fused]
+                surf, cl = [f[name][0] for f in fused], [f[name][1] for f in fused]
                 for snap in (0.0, 1.0):
-                    cl = list(mind) if "three" not in name else [0.5 * (x + y) for x, y in zip(mind, cfog)]
                     s = guarded(name, R, T, samples, surf, cl, 0.0, snap) if snap else \
                         score_surfaces(name, R, T, samples, surf)[0]
                     table.setdefault((name, f"{w:g}", snap), {})[R] = s
