@@ -51,6 +51,11 @@ def cmd_train(args) -> int:
         extra["lr"] = args.lr
     if args.lambda_stripes is not None:
         extra["lambda_stripes"] = args.lambda_stripes
+    if args.lambda_match is not None:
+        if not args.lambda_match >= 0:
+            raise InputError(f"--lambda-match {args.lambda_match} must be >= 0: give the matching loss's weight "
+                             "(0 turns it off)")
+        extra["lambda_match"] = args.lambda_match
     if args.match_sigma is not None:
         if not args.match_sigma > 0:
             raise InputError(f"--match-sigma {args.match_sigma} must be > 0: give the target's width in pixels")
@@ -189,6 +194,9 @@ def register(subparsers) -> None:
     t.add_argument("--lambda-stripes", type=float, default=None,
                    help="weight of the stripe loss: the translation's row/column gradient balance against the "
                         "true SAR's (default 0: off)")
+    t.add_argument("--lambda-match", type=float, default=None,
+                   help="weight of the matching loss: a sharp ZNCC peak of the decoded translation at the true "
+                        "offset in the SAR window (default 1)")
     t.add_argument("--match-sigma", type=float, default=None,
                    help="width in px of the matching loss's target at the true offset (default 1.0; smaller "
                         "asks for a sharper, more precise similarity peak)")

@@ -38,6 +38,14 @@ if str(TESTS_DIR) not in sys.path:
 
 HAVE_QGIS = importlib.util.find_spec("qgis") is not None
 
+if HAVE_QGIS:
+    # The tests read the plugin's English texts: QGIS's language, when its options do not
+    # override it, is Qt's default locale (the system's, from LANG), so a French desktop
+    # would show the plugin in French. Tests of the translations set the override themselves.
+    from qgis.PyQt.QtCore import QLocale
+
+    QLocale.setDefault(QLocale("en_US"))
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "qgis: needs QGIS (python3-qgis); skipped without it")

@@ -40,6 +40,16 @@ def test_a_missing_checkpoint_is_a_one_line_input_error(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_negative_matching_weight_is_refused(tmp_path, capsys):
+    from sarcoreg.cli import main
+
+    assert build_parser().parse_args(["train", "--lambda-match", "3"]).lambda_match == 3.0
+    assert main(["train", "--lambda-match", "-1", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--lambda-match -1.0 must be >= 0" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_matching_target_width_that_is_not_positive_is_refused(tmp_path, capsys):
     from sarcoreg.cli import main
 
