@@ -32,7 +32,9 @@ print(json.dumps({"fuse_classical": {t: v["weight"] for t, v in fusion.items()},
                   "classical": {"matcher": choice["classical"]["matcher"], "options": choice["classical"]["options"]},
                   "guard_px": choice["guard_px"] if guard else 0.0, "attention_prior": 0.0,
                   "snap_px": {t: v.get("snap_px", 0.0) for t, v in fusion.items()},
-                  "translation_shift_px": choice.get("translation_shift_px", [0.0, 0.0])}))
+                  "translation_shift_px": choice.get("translation_shift_px", [0.0, 0.0]),
+                  # the confidence's agreement scale, chosen on dev by scripts/confidence_study.py
+                  "agreement_px": 1.0}))
 EOF
 )
 "$PY" -m sarcoreg set-matching "$OUT/onnx/dcdm_unrolled.onnx" "$CHOSEN" >>"$OUT/export.log" 2>&1

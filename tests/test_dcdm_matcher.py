@@ -284,6 +284,34 @@ def test_snap_takes_the_classical_position_where_both_find_the_same_peak(shared_
 
 @needs_model
 @pytest.mark.shared_data
+def test_agreement_lowers_the_confidence_where_translation_and_classical_part_disagree(shared_data):
+    """With ``agreement_px`` on, the answer is unchanged and the confidence is multiplied by
+    ``(1 + 1 / (1 + (d / agreement_px)²)) / 2``, d the distance between the translation
+    alone's peak and the classical part's: kept where they agree, at most halved."""
+    from sarcoreg.core.sources import source_samples
+
+    samples = [s for g in source_samples(str(shared_data), 256, 192, 6, seed=5, role="dev",
+                                         sources=("ombria", "s1s2_la"), check_truth=False) for s in g.samples]
+    mind = get_matcher("mind")
+    kw = dict(provider="cpu", fuse_cfog=0.5, guard_px=0.0, snap_px=1.0, classical="mind", classical_options={})
+    alone = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, agreement_px=0.0)
+    plain, agreeing = DcdmMatcher(agreement_px=0.0, **kw), DcdmMatcher(agreement_px=1.0, **kw)
+    lowered = 0
+    for s in samples:
+        c, t, p, a = (m.match(s.template, s.reference) for m in (mind, alone, plain, agreeing))
+        assert (a.row, a.col) == (p.row, p.col)
+        d = np.hypot(t.row - c.row, t.col - c.col)
+        assert a.confidence == pytest.approx(p.confidence * 0.5 * (1 + 1 / (1 + d ** 2)), rel=1e-5)
+        assert 0.5 * p.confidence - 1e-9 <= a.confidence <= p.confidence + 1e-9
+        lowered += a.confidence < 0.9 * p.confidence
+    assert lowered >= 1, "the translation alone always agreed with MIND: the test proves nothing"
+    assert agreeing.facts()["agreement_px"] == 1.0
+    with pytest.raises(InputError):
+        DcdmMatcher(provider="cpu", agreement_px=-1.0)
+
+
+@needs_model
+@pytest.mark.shared_data
 def test_translation_shift_moves_the_translation_before_it_is_matched(shared_data):
     """A whole-pixel ``translation_shift_px`` moves the translation-alone peak by exactly that
     much the other way; the stored value travels in the metadata and bad values are refused."""

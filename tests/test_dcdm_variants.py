@@ -75,6 +75,35 @@ def test_the_matcher_reports_its_precision(tmp_path):
     assert DcdmMatcher(provider="cpu", model_dir=str(tmp_path), precision="fp32").precision == "fp32"
 
 
+@needs_model
+def test_set_matching_carries_the_settings_to_the_gated_variants(tmp_path):
+    """Changing the fusion settings rewrites the float32 file's metadata, so its checksum: the
+    variants beside it get the same settings and stay gated (their graphs did not change);
+    a variant gated against another model stays stale."""
+    from sarcoreg.core.dcdm.matcher import DcdmMatcher
+    from sarcoreg.models.dcdm.optimize import set_matching
+
+    shutil.copyfile(default_model_dir() / UNROLLED_FILE, tmp_path / UNROLLED_FILE)
+    sha = file_sha256(tmp_path / UNROLLED_FILE)
+    _variant(tmp_path, "light", {"passed": True, "ship": True, "reference_sha256": sha})
+    _variant(tmp_path, "fp16", {"passed": True, "ship": True, "reference_sha256": "0" * 64})
+    (tmp_path / "parity_gate.json").write_text(json.dumps([{"variant": "light", "reference_sha256": sha}]))
+    before = DcdmMatcher(provider="cpu", model_dir=str(tmp_path))
+    assert before.precision == "light" and before.agreement_px == 0.0
+    matching = {"fuse_classical": {"192": 0.4}, "classical": {"matcher": "mind", "options": {}},
+                "agreement_px": 1.5}
+    previous = set_matching(str(tmp_path / UNROLLED_FILE), matching)
+    assert "fuse_classical" in previous or "fuse_cfog" in previous
+    new_sha = file_sha256(tmp_path / UNROLLED_FILE)
+    assert new_sha != sha
+    after = DcdmMatcher(provider="cpu", model_dir=str(tmp_path))
+    assert after.precision == "light" and after.agreement_px == 1.5 and after.fuse_weight(192) == pytest.approx(0.4)
+    assert DcdmMatcher(provider="cpu", model_dir=str(tmp_path), precision="fp32").agreement_px == 1.5
+    assert json.loads((tmp_path / "parity_gate.json").read_text())[0]["reference_sha256"] == new_sha
+    with pytest.raises(ModelError, match="stale"):
+        DcdmMatcher(provider="cpu", model_dir=str(tmp_path), precision="fp16")
+
+
 def test_gate_commands_parse():
     from sarcoreg.cli import build_parser
 

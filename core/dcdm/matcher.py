@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..matchers.base import Match
 from ..matchers.common import HelperThread, check_pair, finish_match, input_status
-from ..matchers.kernels import shift_image, zncc_surface
+from ..matchers.kernels import peak_subpixel, shift_image, zncc_surface
 from ..stages import stage
 from .contract import Contract, prepare
 from .runtime import MODEL_DIR_ENV, PROVIDERS, available, default_model_dir, model_files, open_model
@@ -51,7 +51,7 @@ log = logging.getLogger("sarcoreg.dcdm")
 
 GPU_BATCH = 16          # windows per call on CUDA
 # the translation matched on its own: no classical surface fused, no guard, no snap
-TRANSLATION_ALONE = {"fuse_cfog": 0.0, "guard_px": 0.0, "snap_px": 0.0}
+TRANSLATION_ALONE = {"fuse_cfog": 0.0, "guard_px": 0.0, "snap_px": 0.0, "agreement_px": 0.0}
 _CLASSICAL_HELPER = HelperThread("sarcoreg-classical")
 
 
@@ -145,6 +145,12 @@ class DcdmMatcher:
     measured without truth by ``scripts/choose_on_dev.py`` (the translation of a flipped pair,
     flipped back, is displaced the other way) and stored with the model (default: the
     metadata's ``matching.translation_shift_px``, else none).
+    ``agreement_px``: the confidence also asks whether the translation alone and the classical
+    part, two unrelated views of the pair, put the peak at the same place: it is multiplied by
+    ``(1 + a) / 2`` with ``a = 1 / (1 + (d / agreement_px)²)`` and ``d`` the distance between
+    their peaks, so it is kept where they agree and halved where they are far apart (chosen on
+    dev by ``scripts/confidence_study.py``; default: the metadata's ``matching.agreement_px``,
+    else 0 = off).
     """
 
     name = "dcdm"
@@ -154,7 +160,8 @@ class DcdmMatcher:
                  exclusion_radius_px: float = 4.0, batch_size: Optional[int] = None,
                  classical: Optional[str] = None, classical_options: Optional[dict] = None,
                  guard_px: Optional[float] = None, precision: str = "auto",
-                 translation_shift_px: Optional[Tuple[float, float]] = None, snap_px=None):
+                 translation_shift_px: Optional[Tuple[float, float]] = None, snap_px=None,
+                 agreement_px: Optional[float] = None):
         model = open_model(model_dir, provider, threads, precision)
         self.precision = model.precision            # graph file opened: fp32, or a gated variant
         self.precision_note = model.precision_note
@@ -196,6 +203,9 @@ class DcdmMatcher:
         self.snap_table = _size_table(tuned.get("snap_px", 0.0) if snap_px is None else snap_px, "snap_px", where)
         if not all(v >= 0.0 for _, v in self.snap_table):
             raise InputError(f"snap_px {snap_px!r}: distances must be >= 0 (0: off)")
+        self.agreement_px = float(tuned.get("agreement_px", 0.0) if agreement_px is None else agreement_px)
+        if not self.agreement_px >= 0.0:
+            raise InputError(f"agreement_px {self.agreement_px} must be >= 0 (0: off)")
         shift = tuned.get("translation_shift_px", (0.0, 0.0)) if translation_shift_px is None else translation_shift_px
         try:
             self.translation_shift_px = tuple(float(v) for v in shift)
@@ -216,7 +226,7 @@ class DcdmMatcher:
         """What ``report.json`` records about this matcher beyond its name and versions."""
         return {"classical": self.classical, "guard_px": self.guard_px,
                 "snap_px": {str(t): v for t, v in self.snap_table} if len(self.snap_table) > 1 else self.snap_table[0][1],
-                "translation_shift_px": list(self.translation_shift_px)}
+                "translation_shift_px": list(self.translation_shift_px), "agreement_px": self.agreement_px}
 
     def snap(self, template_px: int) -> float:
         """The snap distance for a template of ``template_px``: that of the nearest tuned size."""
@@ -347,7 +357,8 @@ class DcdmMatcher:
 
     def _needs_classical(self, template_px: int) -> bool:
         """Whether the fusion or the guard uses the classical part's match."""
-        return self.fuse_weight(template_px) > 0 or self.guard_px > 0 or self.snap(template_px) > 0
+        return (self.fuse_weight(template_px) > 0 or self.guard_px > 0 or self.snap(template_px) > 0
+                or self.agreement_px > 0)
 
     def _finish(self, t: np.ndarray, r: np.ndarray, r_prepared: np.ndarray, tr: Translation,
                 start: float, classical: Optional[Match] = None) -> Match:
@@ -363,6 +374,7 @@ class DcdmMatcher:
         w = self.fuse_weight(t.shape[0])
         if classical is None and self._needs_classical(t.shape[0]):
             classical = self._classical_match(t, r)
+        agreement = self._agreement(surface, classical)
         if w > 0:
             surface = (1 - w) * surface + w * self._classical_surface(classical, t, r)
         if self.attention_prior > 0:
@@ -379,9 +391,22 @@ class DcdmMatcher:
             elif apart <= self.snap(t.shape[0]):
                 # the same peak: the classical surface places it more precisely
                 m = dataclasses.replace(m, row=classical.row, col=classical.col)
+        if agreement < 1.0 and m.ok:
+            m = dataclasses.replace(m, confidence=float(m.confidence * agreement))
         full = np.full(t.shape, np.nan, dtype=np.float32)
         full[:t_used, :t_used] = aligned
         return dataclasses.replace(m, translated=full, seconds=time.perf_counter() - start)
+
+    def _agreement(self, translation_surface: np.ndarray, classical: Optional[Match]) -> float:
+        """The confidence's factor in ``[1/2, 1]`` for how far the translation alone's peak
+        lies from the classical part's (1 when ``agreement_px`` is off or a peak is missing)."""
+        if not self.agreement_px > 0 or classical is None or not classical.ok:
+            return 1.0
+        row, col, _ = peak_subpixel(translation_surface)
+        if not (np.isfinite(row) and np.isfinite(col)):
+            return 0.5
+        d = float(np.hypot(row - classical.row, col - classical.col))
+        return 0.5 * (1.0 + 1.0 / (1.0 + (d / self.agreement_px) ** 2))
 
     def aligned(self, image: np.ndarray) -> np.ndarray:
         """The model's translation moved by ``translation_shift_px`` (float32, a copy)."""

@@ -279,10 +279,34 @@ def set_matching(onnx_path: str, matching: Dict) -> Dict:
     """Replace the ``matching`` metadata of an exported model (fusion weight per template size,
     classical part, guard: what ``scripts/choose_on_dev.py`` chose on the dev split) without
     touching its graph (needs onnx, not torch); written through a temporary file. Returns the
-    previous value."""
+    previous value.
+
+    The gated variants beside a float32 file (``dcdm_unrolled.<variant>.onnx``) get the same
+    ``matching``, and their gates, which name the float32 file by its checksum, are pointed at
+    the new file: only metadata changed, so the graphs they were checked against are the same.
+    """
+    from ...core.dcdm.runtime import read_gate
+
     path = Path(onnx_path)
     previous = json.loads({p.key: p.value for p in _metadata(path)}.get("matching") or "{}")
+    old_sha = file_sha256(path)
     _write_metadata(path, path, {"matching": json.dumps(matching)})
+    new_sha = file_sha256(path)
+    for variant in VARIANTS:
+        other = variant_path(path, variant)
+        if not other.is_file():
+            continue
+        extra = {"matching": json.dumps(matching)}
+        gate = read_gate(other)
+        if gate.get("reference_sha256") == old_sha:
+            extra["parity_gate"] = json.dumps({**gate, "reference_sha256": new_sha})
+        _write_metadata(other, other, extra)
+    report = path.parent / "parity_gate.json"
+    if report.is_file() and old_sha != new_sha:
+        text = report.read_text()
+        if old_sha in text:
+            with atomic_file(report) as fh:
+                fh.write(text.replace(old_sha, new_sha))
     return previous
 
 
