@@ -5,17 +5,16 @@
     <name>sarcoreg</name>
     <message>
         <location filename="../plugin.py" line="62"/>
-        <location filename="../plugin.py" line="65"/>
         <source>Processing algorithms not available: {error}</source>
         <translation>Algorithmes de traitement indisponibles : {error}</translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="74"/>
+        <location filename="../plugin.py" line="71"/>
         <source>Co-register optical/SAR…</source>
         <translation>Co-recaler optique/SAR…</translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="76"/>
+        <location filename="../plugin.py" line="73"/>
         <source>Co-register an optical and a SAR raster layer</source>
         <translation>Co-recaler une couche raster optique et une couche raster SAR</translation>
     </message>
@@ -41,7 +40,7 @@
     </message>
     <message>
         <location filename="../ui/deps_install.py" line="112"/>
-        <location filename="../processing/algorithms/apply_correction.py" line="140"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="141"/>
         <source>cancelled</source>
         <translation>opération annulée</translation>
     </message>
@@ -92,13 +91,13 @@
     </message>
     <message>
         <location filename="../ui/dock.py" line="112"/>
-        <location filename="../processing/algorithms/coregister.py" line="84"/>
+        <location filename="../processing/algorithms/coregister.py" line="85"/>
         <source>SAR band</source>
         <translation>Bande SAR</translation>
     </message>
     <message>
         <location filename="../ui/dock.py" line="115"/>
-        <location filename="../processing/algorithms/coregister.py" line="85"/>
+        <location filename="../processing/algorithms/coregister.py" line="86"/>
         <source>SAR values</source>
         <translation>Valeurs SAR</translation>
     </message>
@@ -114,8 +113,8 @@
     </message>
     <message>
         <location filename="../ui/dock.py" line="126"/>
-        <location filename="../processing/algorithms/base.py" line="78"/>
-        <location filename="../processing/algorithms/match_batch.py" line="32"/>
+        <location filename="../processing/algorithms/base.py" line="88"/>
+        <location filename="../processing/algorithms/match_batch.py" line="33"/>
         <source>Matcher</source>
         <translation>Méthode d'appariement</translation>
     </message>
@@ -190,8 +189,8 @@
     <message>
         <location filename="../ui/dock.py" line="179"/>
         <location filename="../ui/results.py" line="38"/>
-        <location filename="../processing/algorithms/coregister.py" line="103"/>
-        <location filename="../processing/algorithms/coregister.py" line="167"/>
+        <location filename="../processing/algorithms/coregister.py" line="104"/>
+        <location filename="../processing/algorithms/coregister.py" line="168"/>
         <source>Corrected SAR</source>
         <translation>SAR corrigé</translation>
     </message>
@@ -257,13 +256,13 @@
     </message>
     <message>
         <location filename="../ui/dock.py" line="322"/>
-        <location filename="../processing/algorithms/coregister.py" line="131"/>
+        <location filename="../processing/algorithms/coregister.py" line="132"/>
         <source>the optical layer</source>
         <translation>la couche optique</translation>
     </message>
     <message>
         <location filename="../ui/dock.py" line="323"/>
-        <location filename="../processing/algorithms/coregister.py" line="132"/>
+        <location filename="../processing/algorithms/coregister.py" line="133"/>
         <source>the SAR layer</source>
         <translation>la couche SAR</translation>
     </message>
@@ -354,14 +353,14 @@
     </message>
     <message>
         <location filename="../ui/results.py" line="35"/>
-        <location filename="../processing/algorithms/coregister.py" line="100"/>
-        <location filename="../processing/algorithms/coregister.py" line="169"/>
+        <location filename="../processing/algorithms/coregister.py" line="101"/>
+        <location filename="../processing/algorithms/coregister.py" line="170"/>
         <source>Tie points</source>
         <translation>Points homologues</translation>
     </message>
     <message>
         <location filename="../ui/results.py" line="36"/>
-        <location filename="../processing/algorithms/coregister.py" line="168"/>
+        <location filename="../processing/algorithms/coregister.py" line="169"/>
         <source>Similarity</source>
         <translation>Similarité</translation>
     </message>
@@ -411,102 +410,107 @@
         <translation>Appliquer la correction</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="93"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="91"/>
+        <source>warp,gcp,tie points,affine,polynomial,tps,georeference,sar</source>
+        <translation>déformation,rééchantillonnage,points d'appui,points homologues,affine,polynomiale,géoréférencement,RSO,radar</translation>
+    </message>
+    <message>
+        <location filename="../processing/algorithms/apply_correction.py" line="94"/>
         <source>Raster to correct (usually the SAR)</source>
         <translation>Raster à corriger (en général le SAR)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="95"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="96"/>
         <source>Tie points (sarcoreg tiepoints.gpkg)</source>
         <translation>Points homologues (tiepoints.gpkg produit par sarcoreg)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="96"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="97"/>
         <source>Transformation</source>
         <translation>Transformation</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="100"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="101"/>
         <source>Use outlier tie points too</source>
         <translation>Utiliser aussi les points homologues aberrants</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="102"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="103"/>
         <source>Output pixel size (tie-point CRS units, 0: like the input)</source>
         <translation>Taille de pixel en sortie (unités du SCR des points homologues, 0 : comme l'entrée)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="104"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="105"/>
         <source>Corrected raster</source>
         <translation>Raster corrigé</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="105"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="106"/>
         <source>GCPs used</source>
         <translation>Points d'appui utilisés</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="112"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="113"/>
         <source>the input layer</source>
         <translation>la couche d'entrée</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="115"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="116"/>
         <source>the tie-point layer cannot be read</source>
         <translation>la couche de points homologues est illisible</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="126"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="127"/>
         <source>the tie-point layer has no CRS: give a sarcoreg tiepoints.gpkg</source>
         <translation>la couche de points homologues n'a pas de SCR : fournissez un tiepoints.gpkg produit par sarcoreg</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="134"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="135"/>
         <source>auto: {method} (check-point RMSE px: {rmse})</source>
         <translation>auto : {method} (RMSE des points de contrôle, px : {rmse})</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/apply_correction.py" line="136"/>
+        <location filename="../processing/algorithms/apply_correction.py" line="137"/>
         <source>{count} tie points usable for a {method} warp</source>
         <translation>{count} points homologues utilisables pour une transformation {method}</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="38"/>
+        <location filename="../processing/algorithms/base.py" line="48"/>
         <source>{layer} is missing or cannot be opened</source>
         <translation>{layer} est absente ou ne peut pas être ouverte</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="41"/>
+        <location filename="../processing/algorithms/base.py" line="51"/>
         <source>{layer} '{name}' is served by '{provider}', not a file: save it as a GeoTIFF first (Export ▸ Save As…)</source>
         <translation>{layer} « {name} » est fournie par « {provider} », pas par un fichier : enregistrez-la d'abord en GeoTIFF (Exporter ▸ Sauvegarder sous…)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="66"/>
+        <location filename="../processing/algorithms/base.py" line="76"/>
         <source>{name}: {value} is not one of {options}</source>
         <translation>{name} : {value} ne fait pas partie de {options}</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="79"/>
+        <location filename="../processing/algorithms/base.py" line="89"/>
         <source>SAR window (px)</source>
         <translation>Fenêtre SAR (px)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="80"/>
+        <location filename="../processing/algorithms/base.py" line="90"/>
         <source>Optical template (px)</source>
         <translation>Imagette optique (px)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="81"/>
+        <location filename="../processing/algorithms/base.py" line="91"/>
         <source>Spacing of the windows (px, 0: the template size)</source>
         <translation>Espacement des fenêtres (px, 0 : la taille de l'imagette)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="82"/>
+        <location filename="../processing/algorithms/base.py" line="92"/>
         <source>ONNX Runtime provider (learned matcher)</source>
         <translation>Fournisseur d'exécution ONNX Runtime (méthode apprise)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="109"/>
+        <location filename="../processing/algorithms/base.py" line="119"/>
         <source>cancelled: {reason}</source>
         <translation>annulé : {reason}</translation>
     </message>
@@ -556,42 +560,47 @@
         <translation>Co-recaler de nombreux couples (lot, Dask)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/batch.py" line="106"/>
+        <location filename="../processing/algorithms/batch.py" line="104"/>
+        <source>batch,dask,cluster,pairs,csv,sar,optical,coregistration,tie points</source>
+        <translation>lot,traitement par lots,grappe,paires,RSO,radar,optique,co-recalage,recalage,points homologues</translation>
+    </message>
+    <message>
+        <location filename="../processing/algorithms/batch.py" line="108"/>
         <source>Pairs CSV (optical,sar[,name] per row; paths relative to the CSV)</source>
         <translation>CSV des couples (optical,sar[,name] par ligne ; chemins relatifs au CSV)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/batch.py" line="107"/>
+        <location filename="../processing/algorithms/batch.py" line="109"/>
         <source>Write each corrected SAR with</source>
         <translation>Écrire chaque SAR corrigé avec la transformation</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/batch.py" line="109"/>
+        <location filename="../processing/algorithms/batch.py" line="111"/>
         <source>Dask scheduler address (empty: a local cluster on this computer)</source>
         <translation>Adresse de l'ordonnanceur Dask (vide : un cluster local sur cet ordinateur)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/batch.py" line="110"/>
+        <location filename="../processing/algorithms/batch.py" line="112"/>
         <source>Workers of the local cluster (0: one per core)</source>
         <translation>Processus de calcul du cluster local (0 : un par cœur)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/batch.py" line="112"/>
+        <location filename="../processing/algorithms/batch.py" line="114"/>
         <source>Redo pairs that are complete from an earlier run</source>
         <translation>Refaire les couples déjà complets d'une exécution précédente</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/batch.py" line="114"/>
+        <location filename="../processing/algorithms/batch.py" line="116"/>
         <source>Output root folder (one folder per pair)</source>
         <translation>Dossier racine de sortie (un dossier par couple)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/batch.py" line="116"/>
+        <location filename="../processing/algorithms/batch.py" line="118"/>
         <source>Batch summary ({file})</source>
         <translation>Bilan du lot ({file})</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/batch.py" line="145"/>
+        <location filename="../processing/algorithms/batch.py" line="147"/>
         <source>{failed} of {total} pairs failed: their reasons are above and in {file}</source>
         <translation>{failed} couples sur {total} ont échoué : les raisons sont indiquées ci-dessus et dans {file}</translation>
     </message>
@@ -601,77 +610,82 @@
         <translation>Co-recaler optique et SAR</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="77"/>
+        <location filename="../processing/algorithms/coregister.py" line="71"/>
+        <source>sar,optical,coregistration,registration,tie points,shift,gcp</source>
+        <translation>RSO,radar,optique,co-recalage,recalage,points homologues,décalage,points d'appui</translation>
+    </message>
+    <message>
+        <location filename="../processing/algorithms/coregister.py" line="78"/>
         <source>Optical raster (template source)</source>
         <translation>Raster optique (source des imagettes)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="79"/>
+        <location filename="../processing/algorithms/coregister.py" line="80"/>
         <source>Optical bands (grey = their mean; empty: the visible bands)</source>
         <translation>Bandes optiques (niveaux de gris = leur moyenne ; vide : les bandes visibles)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="81"/>
+        <location filename="../processing/algorithms/coregister.py" line="82"/>
         <source>SAR raster (reference, detected)</source>
         <translation>Raster SAR (référence, détecté)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="86"/>
+        <location filename="../processing/algorithms/coregister.py" line="87"/>
         <source>Write the corrected SAR with</source>
         <translation>Écrire le SAR corrigé avec la transformation</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="88"/>
+        <location filename="../processing/algorithms/coregister.py" line="89"/>
         <source>Working pixel size (map units, 0: the coarser of the two)</source>
         <translation>Taille de pixel de travail (unités de la carte, 0 : la plus grossière des deux)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="91"/>
+        <location filename="../processing/algorithms/coregister.py" line="92"/>
         <source>Minimum confidence (below: outlier)</source>
         <translation>Confiance minimale (en dessous : point aberrant)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="94"/>
+        <location filename="../processing/algorithms/coregister.py" line="95"/>
         <source>Skip a window above this share of nodata</source>
         <translation>Ignorer une fenêtre au-delà de cette part de nodata</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="98"/>
+        <location filename="../processing/algorithms/coregister.py" line="99"/>
         <source>Replace existing outputs</source>
         <translation>Remplacer les sorties existantes</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="99"/>
+        <location filename="../processing/algorithms/coregister.py" line="100"/>
         <source>Output folder</source>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="101"/>
+        <location filename="../processing/algorithms/coregister.py" line="102"/>
         <source>Shift field (dx_m, dy_m)</source>
         <translation>Champ de décalages (dx_m, dy_m)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="102"/>
+        <location filename="../processing/algorithms/coregister.py" line="103"/>
         <source>Similarity maps</source>
         <translation>Cartes de similarité</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="104"/>
+        <location filename="../processing/algorithms/coregister.py" line="105"/>
         <source>Report (report.json)</source>
         <translation>Rapport (report.json)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="105"/>
+        <location filename="../processing/algorithms/coregister.py" line="106"/>
         <source>Georeferencer GCPs (.points)</source>
         <translation>Points d'appui du Géoréférenceur (.points)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="106"/>
+        <location filename="../processing/algorithms/coregister.py" line="107"/>
         <source>Inlier tie points</source>
         <translation>Points homologues retenus</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/coregister.py" line="107"/>
+        <location filename="../processing/algorithms/coregister.py" line="108"/>
         <source>Outlier tie points</source>
         <translation>Points homologues aberrants</translation>
     </message>
@@ -686,63 +700,68 @@
         <translation>Évaluer les méthodes d'appariement</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="58"/>
+        <location filename="../processing/algorithms/evaluate.py" line="55"/>
+        <source>benchmark,cmr,rmse,evaluation,matcher</source>
+        <translation>banc d'essai,évaluation,appariement,précision</translation>
+    </message>
+    <message>
+        <location filename="../processing/algorithms/evaluate.py" line="59"/>
         <source>Folder of co-registered pairs</source>
         <translation>Dossier de couples co-recalés</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="60"/>
+        <location filename="../processing/algorithms/evaluate.py" line="61"/>
         <source>Matchers (none: all)</source>
         <translation>Méthodes d'appariement (aucune : toutes)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="64"/>
+        <location filename="../processing/algorithms/evaluate.py" line="65"/>
         <source>Reference/template sizes</source>
         <translation>Tailles référence/imagette</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="66"/>
+        <location filename="../processing/algorithms/evaluate.py" line="67"/>
         <source>Samples per setting</source>
         <translation>Échantillons par réglage</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="67"/>
+        <location filename="../processing/algorithms/evaluate.py" line="68"/>
         <source>Pairs</source>
         <translation>Couples</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="71"/>
+        <location filename="../processing/algorithms/evaluate.py" line="72"/>
         <source>Seed</source>
         <translation>Graine</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="73"/>
+        <location filename="../processing/algorithms/evaluate.py" line="74"/>
         <source>Noise variance on the template (share of its variance)</source>
         <translation>Variance du bruit ajouté à l'imagette (part de sa variance)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="76"/>
+        <location filename="../processing/algorithms/evaluate.py" line="77"/>
         <source>Protocol (sources: per source and overall over every shared source with a truth; la: the Los Angeles pairs alone)</source>
         <translation>Protocole (sources : par source et globalement, sur toutes les sources partagées dotées d'une vérité terrain ; la : les couples de Los Angeles seuls)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="81"/>
+        <location filename="../processing/algorithms/evaluate.py" line="82"/>
         <source>Truth of the Los Angeles samples, protocol sources ({choices})</source>
         <translation>Vérité terrain des échantillons de Los Angeles, protocole sources ({choices})</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="87"/>
+        <location filename="../processing/algorithms/evaluate.py" line="88"/>
         <source>Scores (CSV)</source>
         <translation>Scores (CSV)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="87"/>
-        <location filename="../processing/algorithms/match_batch.py" line="38"/>
+        <location filename="../processing/algorithms/evaluate.py" line="88"/>
+        <location filename="../processing/algorithms/match_batch.py" line="39"/>
         <source>CSV files (*.csv)</source>
         <translation>Fichiers CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="105"/>
+        <location filename="../processing/algorithms/evaluate.py" line="106"/>
         <source>template noise applies to the 'la' protocol: set it to 0 or choose protocol 'la'</source>
         <translation>le bruit sur l'imagette ne s'applique qu'au protocole « la » : mettez-le à 0 ou choisissez le protocole « la »</translation>
     </message>
@@ -752,22 +771,27 @@
         <translation>Appariement par lot (protocole du banc d'essai)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/match_batch.py" line="31"/>
+        <location filename="../processing/algorithms/match_batch.py" line="28"/>
+        <source>benchmark,template matching,manifest,csv,sar,optical</source>
+        <translation>banc d'essai,appariement de gabarits,manifeste,RSO,radar,optique</translation>
+    </message>
+    <message>
+        <location filename="../processing/algorithms/match_batch.py" line="32"/>
         <source>Manifest CSV (id,template,reference)</source>
         <translation>Manifeste CSV (id,template,reference)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/match_batch.py" line="36"/>
+        <location filename="../processing/algorithms/match_batch.py" line="37"/>
         <source>Replace an existing results file</source>
         <translation>Remplacer un fichier de résultats existant</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/match_batch.py" line="38"/>
+        <location filename="../processing/algorithms/match_batch.py" line="39"/>
         <source>Results CSV (id,row,col,score,confidence,seconds)</source>
         <translation>CSV des résultats (id,row,col,score,confidence,seconds)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/match_batch.py" line="45"/>
+        <location filename="../processing/algorithms/match_batch.py" line="46"/>
         <source>this version of the sarcoreg engine has no match-batch (core/matchbatch.py)</source>
         <translation>cette version du moteur sarcoreg n'a pas de match-batch (core/matchbatch.py)</translation>
     </message>

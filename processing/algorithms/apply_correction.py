@@ -19,7 +19,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 from ..feedback import ProcessingFeedbackAdapter
 from ...compat import NUMBER_DOUBLE, VECTOR_POINT, WKT_PREFERRED_GDAL
 from ...ui.i18n import tr
-from .base import SarcoregAlgorithm, engine_errors, raster_path
+from .base import SarcoregAlgorithm, engine_errors, raster_path, search_tags
 
 METHODS = ("affine", "poly2", "tps", "auto")
 REQUIRED_FIELDS = ("x_opt", "y_opt", "x_sar", "y_sar")
@@ -87,7 +87,8 @@ class ApplyCorrectionAlgorithm(SarcoregAlgorithm):
         return tr("Apply correction")
 
     def tags(self) -> list:
-        return ["warp", "gcp", "tie points", "affine", "polynomial", "tps", "georeference", "sar"]
+        return search_tags(["warp", "gcp", "tie points", "affine", "polynomial", "tps", "georeference", "sar"],
+                           tr("warp,gcp,tie points,affine,polynomial,tps,georeference,sar"))
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, tr("Raster to correct (usually the SAR)")))

@@ -35,6 +35,12 @@ def help_text(name: str) -> str:
     return ""
 
 
+def search_tags(english: list, translated: str) -> list:
+    """The tags the Processing toolbox searches: ``english`` and, in another language, the
+    words of ``translated`` (``tr()`` of the same tags joined by commas) that are new."""
+    return english + [t.strip() for t in translated.split(",") if t.strip() and t.strip() not in english]
+
+
 def raster_path(layer: QgsRasterLayer, what: str) -> str:
     """The file a GDAL raster layer reads; a one-line error, naming the layer as ``what``
     ("the optical layer"), for anything else."""

@@ -19,7 +19,7 @@ from ..feedback import ProcessingFeedbackAdapter
 from ...compat import FILE_FILE
 from ...core.batch_files import STATUSES, SUMMARY_CSV, SUMMARY_JSON
 from ...ui.i18n import tr
-from .base import SarcoregAlgorithm, add_matching_parameters, engine_errors, int_param, matching_options
+from .base import SarcoregAlgorithm, add_matching_parameters, engine_errors, int_param, matching_options, search_tags
 
 FEATURE = "batch"   # core.deps: what the batch needs (dask, distributed)
 
@@ -99,7 +99,9 @@ class BatchAlgorithm(SarcoregAlgorithm):
         return tr("Co-register many pairs (batch, Dask)")
 
     def tags(self) -> list:
-        return ["batch", "dask", "cluster", "pairs", "csv", "sar", "optical", "coregistration", "tie points"]
+        return search_tags(["batch", "dask", "cluster", "pairs", "csv", "sar", "optical", "coregistration",
+                            "tie points"],
+                           tr("batch,dask,cluster,pairs,csv,sar,optical,coregistration,tie points"))
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(

@@ -15,7 +15,7 @@ from ...core.summary import summary_lines
 from ...compat import FLAG_ADVANCED, NUMBER_DOUBLE, VECTOR_POINT
 from ...ui.i18n import tr
 from .base import (SarcoregAlgorithm, add_matching_parameters, choice, engine_errors, enum_param, matching_options,
-                   raster_path)
+                   raster_path, search_tags)
 
 
 class _StyleResult(QgsProcessingLayerPostProcessorInterface):
@@ -67,7 +67,8 @@ class CoregisterAlgorithm(SarcoregAlgorithm):
         return tr("Co-register optical and SAR")
 
     def tags(self) -> list:
-        return ["sar", "optical", "coregistration", "registration", "tie points", "shift", "gcp"]
+        return search_tags(["sar", "optical", "coregistration", "registration", "tie points", "shift", "gcp"],
+                           tr("sar,optical,coregistration,registration,tie points,shift,gcp"))
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         from ...core.config import CoregConfig

@@ -10,7 +10,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum, QgsPr
 
 from ..feedback import ProcessingFeedbackAdapter
 from ...compat import FILE_FOLDER, FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER
-from .base import SarcoregAlgorithm, engine_errors
+from .base import SarcoregAlgorithm, engine_errors, search_tags
 from ...core.matchers import matcher_names
 from ...core.sources import LA_TRUTH_HELP, LA_TRUTHS
 from ...core.staging import atomic_file
@@ -51,7 +51,8 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
         return tr("Evaluate matchers")
 
     def tags(self) -> list:
-        return ["benchmark", "cmr", "rmse", "evaluation", "matcher"]
+        return search_tags(["benchmark", "cmr", "rmse", "evaluation", "matcher"],
+                           tr("benchmark,cmr,rmse,evaluation,matcher"))
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(

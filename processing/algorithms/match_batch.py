@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean, Qg
 
 from ..feedback import ProcessingFeedbackAdapter
 from ...compat import FILE_FILE
-from .base import SarcoregAlgorithm, engine_errors
+from .base import SarcoregAlgorithm, engine_errors, search_tags
 from ...core.matchers import AUTO, matcher_choices
 from ...ui.i18n import tr
 
@@ -24,7 +24,8 @@ class MatchBatchAlgorithm(SarcoregAlgorithm):
         return tr("Match batch (benchmark protocol)")
 
     def tags(self) -> list:
-        return ["benchmark", "template matching", "manifest", "csv", "sar", "optical"]
+        return search_tags(["benchmark", "template matching", "manifest", "csv", "sar", "optical"],
+                           tr("benchmark,template matching,manifest,csv,sar,optical"))
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(
