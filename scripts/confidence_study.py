@@ -104,6 +104,14 @@ def main(argv=None) -> int:
             aucs = [rank_auc(c[k], good[k]) for _, k in groups]
             table.setdefault(name, []).append(aucs[-1])
             print(f"  {name:48s} " + "  ".join(f"{s} {v:.3f}" for (s, _), v in zip(groups, aucs)))
+        # for scale: each classical matcher's confidence for its own answers
+        for name in ("mind", "cfog"):
+            r, c, conf, ok = peaks(d[f"{R}_{name}"])
+            truth = d[f"{R}_truth"]
+            own = np.where(ok, np.hypot(r - truth[:, 0], c - truth[:, 1]), np.inf) <= a.within
+            aucs = [rank_auc(conf[k], own[k]) for _, k in groups]
+            print(f"  {'(' + name + ' alone, its own answers)':48s} "
+                  + "  ".join(f"{s} {v:.3f}" for (s, _), v in zip(groups, aucs)))
     print("\nmean over the settings of the AUC over all sources:")
     for name, v in sorted(table.items(), key=lambda kv: -np.nanmean(kv[1])):
         print(f"  {np.nanmean(v):.3f}  {name}")
