@@ -1,7 +1,7 @@
 """How far apart are `dcdm` and the classical matchers on the validation, beyond the draw?
 
     python scripts/fusion_study.py cache --role val --samples 120 --seed 0 --noises 1 --out build/conf_val.npz
-    python scripts/paired_intervals.py build/conf_val.npz
+    python scripts/paired_intervals.py build/conf_val.npz [--per-pair ../shared/data]
 
 From the cached surfaces (the shipped model's translation, MIND's, the shipped CFOG's) it
 rebuilds each sample's answer of `dcdm` as the matcher makes it (fused with MIND at the
@@ -69,6 +69,9 @@ def main(argv=None) -> int:
     p.add_argument("npz", help="a cache of scripts/fusion_study.py (role val to report)")
     p.add_argument("--boot", type=int, default=4000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--per-pair", metavar="DATA", default=None,
+                   help="also count each matcher's misses beyond 5 px pair by pair (DATA: the shared data "
+                        "folder; the cache must be of the validation, 120 per source, seed 0)")
     a = p.parse_args(argv)
     d = np.load(a.npz)
     m = get_matcher("dcdm")
@@ -85,7 +88,30 @@ def main(argv=None) -> int:
                 cells = [f"{diff[k]:+.3f} [{lo[k]:+.3f}, {hi[k]:+.3f}]" for k in range(3)]
                 print(f"| {R}/{T} | {b} − {c} | {e[b].size} | " + " | ".join(cells) + " |")
     print("\n(RMSE: lower is better, so a negative difference favours B.)")
+    if a.per_pair:
+        per_pair(d, m, a.per_pair)
     return 0
+
+
+def per_pair(d, m, data: str) -> None:
+    """Misses beyond 5 px of each matcher, pair by pair (``s1s2_la`` and OMBRIA each as one)."""
+    from sarcoreg.core.sources import source_samples
+
+    for R, T in SETTINGS:
+        if f"{R}_tr" not in d.files:
+            continue
+        samples = [s for g in source_samples(data, R, T, 120, 0, "val", la_truth="local") for s in g.samples]
+        source = d[f"{R}_source"]
+        if len(samples) != len(source):
+            raise SystemExit(f"{R}/{T}: the cache holds {len(source)} samples, the validation {len(samples)}: "
+                             "give a cache of --role val --samples 120 --seed 0")
+        e = answers(d, R, m.fuse_weight(T), m.snap(T))
+        names = list(e)
+        print(f"\n{R}/{T}, misses beyond 5 px: pair (n): " + " / ".join(names))
+        pairs = np.array([s.pair_id if src == "other" else str(src) for s, src in zip(samples, source)])
+        for pair in sorted(set(pairs)):
+            k = pairs == pair
+            print(f"  {pair} ({int(k.sum())}): " + " / ".join(str(int((e[n][k] > 5).sum())) for n in names))
 
 
 if __name__ == "__main__":
