@@ -38,6 +38,8 @@ class WindowImages:
     ``peak_rc`` is the matched ``(row, col)`` in similarity pixels (the template's top-left
     in the reference, see docs/conventions.md); ``translated`` is the matcher's SAR-like
     picture of the template when it makes one, else ``None`` with ``translated_note`` saying why.
+    ``unsure`` is the matcher's note when the run flagged the window unsure (``report.json``
+    ``unsure_windows``), else ``""``.
     """
 
     matcher: str
@@ -49,6 +51,7 @@ class WindowImages:
     translated_note: str
     window_px: int
     template_px: int
+    unsure: str = ""
 
 
 def load_report(outdir: str) -> dict:
@@ -117,8 +120,17 @@ def reopen(outdir: str, report: Optional[dict] = None) -> Tuple[Scene, CoregConf
     return with_recorded_offset(scene, report.get("coarse_offset")), config
 
 
+def unsure_note(report: dict, win_row: int, win_col: int) -> str:
+    """The note of window ``(win_row, win_col)`` among a report's ``unsure_windows`` (``""``)."""
+    for w in report.get("unsure_windows") or []:
+        if (w.get("win_row"), w.get("win_col")) == (win_row, win_col):
+            return str(w.get("note") or "")
+    return ""
+
+
 def _read_window(outdir, win_row, win_col, similarity, shift_px, rerun) -> WindowImages:
-    scene, config = reopen(outdir)
+    report = load_report(outdir)
+    scene, config = reopen(outdir, report)
     window = scene.window_at(win_row, win_col)
     pixels = scene.read_pair(window, config.max_nodata_fraction)
     template, reference = pixels.template, pixels.reference
@@ -143,4 +155,4 @@ def _read_window(outdir, win_row, win_col, similarity, shift_px, rerun) -> Windo
                 "compares structure descriptors), it does not translate the template" if not translates
                 else f"the {config.matcher} matcher returned no translation")
     return WindowImages(config.matcher, template, reference, sim, peak, translated, note,
-                        window.window_px, window.template_px)
+                        window.window_px, window.template_px, unsure_note(report, win_row, win_col))

@@ -332,17 +332,22 @@
         <translation>Point homologue {id} : fenêtre ({row}, {col}), méthode d'appariement {matcher}</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="152"/>
+        <location filename="../ui/inspector.py" line="142"/>
+        <source>Flagged unsure: {note}</source>
+        <translation>Signalé incertain : {note}</translation>
+    </message>
+    <message>
+        <location filename="../ui/inspector.py" line="155"/>
         <source>no similarity map for this point</source>
         <translation>pas de carte de similarité pour ce point</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="215"/>
+        <location filename="../ui/inspector.py" line="218"/>
         <source>cannot re-read this tie point's window: {error}</source>
         <translation>impossible de relire la fenêtre de ce point homologue : {error}</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="218"/>
+        <location filename="../ui/inspector.py" line="221"/>
         <source>inspector: {error}</source>
         <translation>inspecteur : {error}</translation>
     </message>

@@ -240,7 +240,8 @@ def test_guard_keeps_the_classical_answer_where_fusion_moves_away(shared_data):
                             check_truth=False)
     cfog = get_matcher("cfog")
     free = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, classical="cfog", classical_options={})
-    guarded = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=1.0, snap_px=0.0, classical="cfog", classical_options={})
+    guarded = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=1.0, snap_px=0.0, classical="cfog", classical_options={},
+                          agreement_px=0.0)
     replaced = 0
     for s in groups[0].samples:
         c, f, g = (m.match(s.template, s.reference) for m in (cfog, free, guarded))
@@ -296,15 +297,26 @@ def test_agreement_lowers_the_confidence_where_translation_and_classical_part_di
     kw = dict(provider="cpu", fuse_cfog=0.5, guard_px=0.0, snap_px=1.0, classical="mind", classical_options={})
     alone = DcdmMatcher(provider="cpu", fuse_cfog=0.0, guard_px=0.0, snap_px=0.0, agreement_px=0.0)
     plain, agreeing = DcdmMatcher(agreement_px=0.0, **kw), DcdmMatcher(agreement_px=1.0, **kw)
-    lowered = 0
-    for s in samples:
-        c, t, p, a = (m.match(s.template, s.reference) for m in (mind, alone, plain, agreeing))
+    lowered = unsure = 0
+    # the samples as they are, and templates put in another pair's window (nothing to find:
+    # the two views land where they like, often far apart)
+    cases = [(s.template, s.reference) for s in samples]
+    cases += [(x.template, y.reference) for x, y in zip(samples[:4], samples[-4:])]
+    for template, reference in cases:
+        c, t, p, a = (m.match(template, reference) for m in (mind, alone, plain, agreeing))
         assert (a.row, a.col) == (p.row, p.col)
         d = np.hypot(t.row - c.row, t.col - c.col)
         assert a.confidence == pytest.approx(p.confidence * 0.5 * (1 + 1 / (1 + d ** 2)), rel=1e-5)
         assert 0.5 * p.confidence - 1e-9 <= a.confidence <= p.confidence + 1e-9
         lowered += a.confidence < 0.9 * p.confidence
+        assert p.note == ""
+        if d > 5.0:
+            assert a.note.startswith("unsure: translation alone and mind peaks") and f"{d:.1f} px apart" in a.note
+            unsure += 1
+        else:
+            assert a.note == ""
     assert lowered >= 1, "the translation alone always agreed with MIND: the test proves nothing"
+    assert unsure >= 1, "no window had its two views more than 5 px apart: the flag is not tested"
     assert agreeing.facts()["agreement_px"] == 1.0
     with pytest.raises(InputError):
         DcdmMatcher(provider="cpu", agreement_px=-1.0)

@@ -82,3 +82,34 @@ def test_inspector_without_the_recorded_offset_would_show_another_window(shifted
     assert scene.sar_offset_px != (0, 0)
     assert np.nanmax(np.abs(plain - reference)) > 1.0
     assert replace(unshifted, coarse=scene.coarse).sar_offset_px == scene.sar_offset_px
+
+
+@pytest.mark.qgis
+def test_a_window_the_run_flagged_unsure_says_so_in_the_inspector(shifted_run, tmp_path):
+    """A window listed in report.json's ``unsure_windows`` (a learned matcher whose two views
+    of the pair disagree) carries its note to the inspector's title and table; the others none."""
+    import json
+    import shutil
+
+    from sarcoreg.core.revisit import read_window
+    from sarcoreg.ui.inspector import InspectorPanel
+
+    result, _, _ = shifted_run
+    outdir = tmp_path / "out"
+    shutil.copytree(result.outdir, outdir)
+    report = json.loads((outdir / "report.json").read_text())
+    flagged, plain = [tp for tp in result.tiepoints if tp.matched][:2]
+    note = "unsure: translation alone and mind peaks 7.3 px apart"
+    report["unsure_windows"] = [{"win_row": flagged.win_row, "win_col": flagged.win_col, "note": note}]
+    (outdir / "report.json").write_text(json.dumps(report))
+    panel = InspectorPanel()
+    for tp, expected in ((flagged, note), (plain, "")):
+        images = read_window(str(outdir), tp.win_row, tp.win_col, tp.similarity, (tp.dx_px, tp.dy_px), rerun=False)
+        assert images.unsure == expected
+        panel.show_point({"id": tp.id, "win_row": tp.win_row, "win_col": tp.win_col, "confidence": tp.confidence},
+                         images)
+        cells = {panel.table.item(r, 0).text(): panel.table.item(r, 1).text() for r in range(panel.table.rowCount())}
+        if expected:
+            assert panel.title.text().endswith("Flagged unsure: " + note) and cells["unsure"] == note
+        else:
+            assert "unsure" not in panel.title.text() and "unsure" not in cells

@@ -25,7 +25,7 @@ from .styles import OUTDIR_PROPERTY, ROLE_PROPERTY
 TOLERANCE_PX = 10
 PICTURE_PX = 170
 SHOWN_FIELDS = ("id", "win_row", "win_col", "dx_px", "dy_px", "dx_m", "dy_m", "shift_m", "angle_deg",
-                "score", "confidence", "outlier", "outlier_reason", "matcher")
+                "score", "confidence", "outlier", "outlier_reason", "unsure", "matcher")
 # the heatmap ramp of resources/similarity.qml (dark = low, bright = high)
 HEAT_STOPS = ((0.0, (0, 0, 4)), (0.2, (59, 15, 112)), (0.4, (140, 41, 129)), (0.6, (222, 73, 104)),
               (0.8, (254, 159, 109)), (1.0, (252, 253, 191)))
@@ -136,8 +136,11 @@ class InspectorPanel(QgsDockWidget):
 
     def show_point(self, attributes: dict, images) -> None:
         tid = attributes.get("id")
-        self.title.setText(tr("Tie point {id}: window ({row}, {col}), matcher {matcher}").format(
-            id=tid, row=attributes.get("win_row"), col=attributes.get("win_col"), matcher=images.matcher))
+        title = tr("Tie point {id}: window ({row}, {col}), matcher {matcher}").format(
+            id=tid, row=attributes.get("win_row"), col=attributes.get("win_col"), matcher=images.matcher)
+        if images.unsure:
+            title += "\n" + tr("Flagged unsure: {note}").format(note=images.unsure)
+        self.title.setText(title)
         self.pictures["template"].setPixmap(pixmap_from(images.template))
         self.pictures["reference"].setPixmap(pixmap_from(images.reference))
         if images.translated is not None:
@@ -150,7 +153,7 @@ class InspectorPanel(QgsDockWidget):
         else:
             self.pictures["similarity"].setPixmap(QPixmap())
             self.pictures["similarity"].setText(tr("no similarity map for this point"))
-        self.show_numbers(attributes)
+        self.show_numbers(dict(attributes, unsure=images.unsure) if images.unsure else attributes)
 
     def show_numbers(self, attributes: dict) -> None:
         rows = [(k, attributes[k]) for k in SHOWN_FIELDS if k in attributes]

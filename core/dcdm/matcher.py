@@ -53,6 +53,10 @@ GPU_BATCH = 16          # windows per call on CUDA
 # the translation matched on its own: no classical surface fused, no guard, no snap
 TRANSLATION_ALONE = {"fuse_cfog": 0.0, "guard_px": 0.0, "snap_px": 0.0, "agreement_px": 0.0}
 _CLASSICAL_HELPER = HelperThread("sarcoreg-classical")
+# with the agreement on, a window whose translation alone and classical part put their peaks
+# farther apart than this is flagged unsure (a note; the answer is kept): issue 14's failure
+# distance, one of the two views misses by at least half of it
+UNSURE_APART_PX = 5.0
 
 
 def _size_table(value, name: str, where: str) -> Tuple[Tuple[int, float], ...]:
@@ -150,7 +154,8 @@ class DcdmMatcher:
     ``(1 + a) / 2`` with ``a = 1 / (1 + (d / agreement_px)²)`` and ``d`` the distance between
     their peaks, so it is kept where they agree and halved where they are far apart (chosen on
     dev by ``scripts/confidence_study.py``; default: the metadata's ``matching.agreement_px``,
-    else 0 = off).
+    else 0 = off). Where they lie more than ``UNSURE_APART_PX`` apart the window is also
+    flagged with a ``note`` (``report.json`` lists it under ``unsure_windows``); its answer is kept.
     """
 
     name = "dcdm"
@@ -374,7 +379,7 @@ class DcdmMatcher:
         w = self.fuse_weight(t.shape[0])
         if classical is None and self._needs_classical(t.shape[0]):
             classical = self._classical_match(t, r)
-        agreement = self._agreement(surface, classical)
+        agreement, views_apart = self._agreement(surface, classical)
         if w > 0:
             surface = (1 - w) * surface + w * self._classical_surface(classical, t, r)
         if self.attention_prior > 0:
@@ -393,20 +398,24 @@ class DcdmMatcher:
                 m = dataclasses.replace(m, row=classical.row, col=classical.col)
         if agreement < 1.0 and m.ok:
             m = dataclasses.replace(m, confidence=float(m.confidence * agreement))
+            if views_apart > UNSURE_APART_PX and not m.note:
+                m = dataclasses.replace(m, note=f"unsure: translation alone and {self.classical} peaks "
+                                                f"{views_apart:.1f} px apart")
         full = np.full(t.shape, np.nan, dtype=np.float32)
         full[:t_used, :t_used] = aligned
         return dataclasses.replace(m, translated=full, seconds=time.perf_counter() - start)
 
-    def _agreement(self, translation_surface: np.ndarray, classical: Optional[Match]) -> float:
-        """The confidence's factor in ``[1/2, 1]`` for how far the translation alone's peak
-        lies from the classical part's (1 when ``agreement_px`` is off or a peak is missing)."""
+    def _agreement(self, translation_surface: np.ndarray, classical: Optional[Match]) -> Tuple[float, float]:
+        """``(factor, distance)``: the confidence's factor in ``[1/2, 1]`` for how far the
+        translation alone's peak lies from the classical part's, and that distance in px
+        (``(1, 0)`` when ``agreement_px`` is off or the classical part found no peak)."""
         if not self.agreement_px > 0 or classical is None or not classical.ok:
-            return 1.0
+            return 1.0, 0.0
         row, col, _ = peak_subpixel(translation_surface)
         if not (np.isfinite(row) and np.isfinite(col)):
-            return 0.5
+            return 0.5, float("inf")
         d = float(np.hypot(row - classical.row, col - classical.col))
-        return 0.5 * (1.0 + 1.0 / (1.0 + (d / self.agreement_px) ** 2))
+        return 0.5 * (1.0 + 1.0 / (1.0 + (d / self.agreement_px) ** 2)), d
 
     def aligned(self, image: np.ndarray) -> np.ndarray:
         """The model's translation moved by ``translation_shift_px`` (float32, a copy)."""
