@@ -361,7 +361,7 @@ class DcdmMatcher:
         return _CLASSICAL_HELPER.try_submit(self._classical_match, t, r)
 
     def _needs_classical(self, template_px: int) -> bool:
-        """Whether the fusion or the guard uses the classical part's match."""
+        """Whether the fusion, the guard, the snap or the agreement uses the classical part's match."""
         return (self.fuse_weight(template_px) > 0 or self.guard_px > 0 or self.snap(template_px) > 0
                 or self.agreement_px > 0)
 
