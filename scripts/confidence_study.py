@@ -27,6 +27,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from choose_on_dev import guarded_peaks  # noqa: E402
 
 from sarcoreg.core.evaluate import rank_auc  # noqa: E402
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
@@ -62,19 +65,24 @@ def peaks(surfaces):
             np.array([m.confidence if m.ok else 0.0 for m in ms]), np.array([m.ok for m in ms]))
 
 
+def dcdm_answers(tr, mind, weight: float, snap_px: float):
+    """``(rows, cols, confidences, ok)`` of ``dcdm`` as it answers, from its translation's
+    and MIND's cached surfaces: fused at ``weight``, snapped onto MIND's peak within
+    ``snap_px`` (``choose_on_dev.guarded_peaks``, no guard); a failed match's confidence is 0."""
+    rows, cols, ok, conf = (np.asarray(v) for v in guarded_peaks((1 - weight) * tr + weight * mind, mind, 0.0,
+                                                                 snap_px))
+    ok = ok.astype(bool)
+    return rows, cols, np.where(ok, conf, 0.0), ok
+
+
 def setting(d, R: int, weight: float, snap_px: float):
     """Errors and candidate confidences of one cached setting; ``(errors, sources, candidates)``."""
     tr, mind = d[f"{R}_tr"][:, 0], d[f"{R}_mind"]
-    fused = (1 - weight) * tr + weight * mind
-    fr, fc, f_conf, f_ok = peaks(fused)
-    mr, mc, m_conf, m_ok = peaks(mind)
+    rows, cols, f_conf, f_ok = dcdm_answers(tr, mind, weight, snap_px)
+    mr, mc, m_conf, _ = peaks(mind)
     tr_r, tr_c, t_conf, _ = peaks(tr)
-    apart = np.hypot(fr - mr, fc - mc)
-    snap = f_ok & m_ok & (apart <= snap_px)
-    rows, cols = np.where(snap, mr, fr), np.where(snap, mc, fc)
     truth = d[f"{R}_truth"]
-    err = np.hypot(rows - truth[:, 0], cols - truth[:, 1])
-    err = np.where(f_ok, err, np.inf)
+    err = np.where(f_ok, np.hypot(rows - truth[:, 0], cols - truth[:, 1]), np.inf)
     d_tm = np.hypot(tr_r - mr, tr_c - mc)
     return err, d[f"{R}_source"], candidates(f_conf, m_conf, t_conf, d_tm)
 

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from confidence_study import peaks  # noqa: E402
+from confidence_study import dcdm_answers, peaks  # noqa: E402
 
 from sarcoreg.core.matchers import get_matcher  # noqa: E402
 
@@ -40,11 +40,9 @@ def answers(d, R: int, weight: float, snap_px: float) -> dict:
         rows, cols = np.where(ok, rows, centre), np.where(ok, cols, centre)
         return np.hypot(rows - truth[:, 0], cols - truth[:, 1])
 
-    fr, fc, _, f_ok = peaks((1 - weight) * tr + weight * mind)
+    rows, cols, _, ok = dcdm_answers(tr, mind, weight, snap_px)
     mr, mc, _, m_ok = peaks(mind)
-    snap = f_ok & m_ok & (np.hypot(fr - mr, fc - mc) <= snap_px)
-    out = {"dcdm": err(np.where(snap, mr, fr), np.where(snap, mc, fc), f_ok),
-           "mind": err(mr, mc, m_ok)}
+    out = {"dcdm": err(rows, cols, ok), "mind": err(mr, mc, m_ok)}
     cr, cc, _, c_ok = peaks(cfog)
     out["cfog"] = err(cr, cc, c_ok)
     tr_r, tr_c, _, t_ok = peaks(tr)

@@ -38,7 +38,8 @@ def help_text(name: str) -> str:
 def search_tags(english: list, translated: str) -> list:
     """The tags the Processing toolbox searches: ``english`` and, in another language, the
     words of ``translated`` (``tr()`` of the same tags joined by commas) that are new."""
-    return english + [t.strip() for t in translated.split(",") if t.strip() and t.strip() not in english]
+    words = (t.strip() for t in translated.split(","))
+    return english + [t for t in words if t and t not in english]
 
 
 def raster_path(layer: QgsRasterLayer, what: str) -> str:
