@@ -6,6 +6,7 @@ error, 130 interrupted.  The engine never prints; this module owns the terminal.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -18,6 +19,7 @@ from typing import List, Optional
 
 from .core.config import PROVIDERS, SAR_KINDS, WARP_METHODS
 from .core.errors import CancelledError, InputError, SarcoregError
+from .core.evaluate import TEXTBOOK
 from .core.matchers import AUTO, matcher_info, matcher_names
 from .core.sources import LA_TRUTH_HELP, LA_TRUTHS
 from .core.summary import summary_lines
@@ -138,6 +140,21 @@ def cmd_evaluate(args) -> int:
     matchers = args.matchers.split(",") if args.matchers else matcher_names()
     settings = tuple(tuple(int(v) for v in s.split("/")) for s in args.settings.split(","))
     fb = TerminalFeedback("evaluating")
+    if args.pairs:
+        from .core import pairs_eval as pe
+        if args.protocol != "sources" or args.noise or args.sources:
+            raise InputError("--pairs evaluates the pairs of its CSV: drop --protocol, --sources and --noise")
+        scores = pe.evaluate_pairs(args.pairs, matchers, settings=settings, n_per_pair=args.samples or 50,
+                                   seed=args.seed, feedback=fb)
+        print(pe.format_pairs_markdown(scores))
+        if args.json:
+            from .core.staging import atomic_file
+            with atomic_file(args.json, encoding="utf-8") as fh:
+                json.dump(pe.pairs_json(scores), fh, indent=1)
+            print(f"wrote {args.json}")
+        return 0
+    if args.json:
+        raise InputError("--json is written for --pairs only: add --pairs PAIRS.csv or drop --json")
     if args.protocol == "sources":
         if args.noise:
             raise InputError("--noise applies to --protocol la: drop it or add --protocol la")
@@ -202,13 +219,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="CMR / RMSE of matchers on real co-registered pairs (DCDM protocol)")
     e.add_argument("--data", default=os.path.join("..", "shared", "data"), help="folder of real pairs (default ../shared/data)")
-    e.add_argument("--matchers", default=None, help="comma-separated matchers (default: all)")
+    e.add_argument("--pairs", default=None, metavar="PAIRS.csv",
+                   help="evaluate on your own aligned pairs: a CSV of optical,sar[,name][,dy,dx][,sar_kind] "
+                        "(the batch CSV; dy, dx: the known residual in pixels, default 0); --samples is per pair")
+    e.add_argument("--json", default=None, help="with --pairs: also write the results to this JSON file")
+    e.add_argument("--matchers", default=None,
+                   help=f"comma-separated matchers (default: all); {TEXTBOOK} adds the literature's 9-orientation CFOG")
     e.add_argument("--settings", default="256/192,512/384", help="reference/template sizes (default 256/192,512/384)")
     e.add_argument("--protocol", choices=("sources", "la"), default="sources",
                    help="sources: per source and overall over every shared source with a usable truth "
                         "(s1s2_la, ombria, multiearth, other; default); la: the s1s2_la pairs alone")
     e.add_argument("--sources", default=None, help="comma-separated sources of --protocol sources (default: all)")
-    e.add_argument("--samples", type=int, default=200, help="samples per setting (per source with --protocol sources; default 200)")
+    e.add_argument("--samples", type=int, default=None,
+                   help="samples per setting: per source with --protocol sources (default 200), per pair with "
+                        "--pairs (default 50)")
     e.add_argument("--split", default="val", help="pairs to use: val or dev with --protocol sources; val, train or all "
                                                    "with --protocol la (default val)")
     e.add_argument("--seed", type=int, default=0)

@@ -212,13 +212,16 @@ def _pair_shape(pair: Pair) -> Tuple[int, int]:
 
 
 def sample_specs(pairs: Sequence[Pair], window_px: int, template_px: int, n_samples: int,
-                 seed: int = 0, shapes: Optional[Sequence[Tuple[int, int]]] = None) -> List[SampleSpec]:
+                 seed: int = 0, shapes: Optional[Sequence[Tuple[int, int]]] = None,
+                 skip_unfit: bool = False) -> List[SampleSpec]:
     """Draw ``n_samples`` sample positions over ``pairs`` (round-robin in a seeded order).
 
     Each sample draws its integer offset ``(oy, ox)`` uniformly in ``[0, R - T]²`` and then
     the template position uniformly among those that keep both the template and the
     reference window inside the pair. Deterministic for a given ``seed`` and inputs.
-    ``shapes`` gives each pair's ``(H, W)``; it is read from the files when omitted.
+    ``shapes`` gives each pair's ``(H, W)``; it is read from the files when omitted. A draw
+    whose window does not fit in its pair raises ``InputError``, or with ``skip_unfit`` is
+    left out (so fewer specs may come back).
     """
     R, T = int(window_px), int(template_px)
     if not 8 <= T <= R:
@@ -238,6 +241,8 @@ def sample_specs(pairs: Sequence[Pair], window_px: int, template_px: int, n_samp
         lo_r, hi_r = max(0, oy - iy), min(H - T, H - R + oy - iy)
         lo_c, hi_c = max(0, ox - ix), min(W - T, W - R + ox - ix)
         if lo_r > hi_r or lo_c > hi_c:
+            if skip_unfit:
+                continue
             raise InputError(f"{pair.pair_id}: {H}x{W} px is too small for a {R} px window")
         opt_row = int(rng.integers(lo_r, hi_r + 1))
         opt_col = int(rng.integers(lo_c, hi_c + 1))
