@@ -113,7 +113,7 @@
     </message>
     <message>
         <location filename="../ui/dock.py" line="126"/>
-        <location filename="../processing/algorithms/base.py" line="88"/>
+        <location filename="../processing/algorithms/base.py" line="89"/>
         <location filename="../processing/algorithms/match_batch.py" line="33"/>
         <source>Matcher</source>
         <translation>Méthode d'appariement</translation>
@@ -480,42 +480,42 @@
         <translation>{count} points homologues utilisables pour une transformation {method}</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="48"/>
+        <location filename="../processing/algorithms/base.py" line="49"/>
         <source>{layer} is missing or cannot be opened</source>
         <translation>{layer} est absente ou ne peut pas être ouverte</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="51"/>
+        <location filename="../processing/algorithms/base.py" line="52"/>
         <source>{layer} '{name}' is served by '{provider}', not a file: save it as a GeoTIFF first (Export ▸ Save As…)</source>
         <translation>{layer} « {name} » est fournie par « {provider} », pas par un fichier : enregistrez-la d'abord en GeoTIFF (Exporter ▸ Sauvegarder sous…)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="76"/>
+        <location filename="../processing/algorithms/base.py" line="77"/>
         <source>{name}: {value} is not one of {options}</source>
         <translation>{name} : {value} ne fait pas partie de {options}</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="89"/>
+        <location filename="../processing/algorithms/base.py" line="90"/>
         <source>SAR window (px)</source>
         <translation>Fenêtre SAR (px)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="90"/>
+        <location filename="../processing/algorithms/base.py" line="91"/>
         <source>Optical template (px)</source>
         <translation>Imagette optique (px)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="91"/>
+        <location filename="../processing/algorithms/base.py" line="92"/>
         <source>Spacing of the windows (px, 0: the template size)</source>
         <translation>Espacement des fenêtres (px, 0 : la taille de l'imagette)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="92"/>
+        <location filename="../processing/algorithms/base.py" line="93"/>
         <source>ONNX Runtime provider (learned matcher)</source>
         <translation>Fournisseur d'exécution ONNX Runtime (méthode apprise)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/base.py" line="119"/>
+        <location filename="../processing/algorithms/base.py" line="120"/>
         <source>cancelled: {reason}</source>
         <translation>annulé : {reason}</translation>
     </message>
@@ -695,78 +695,98 @@
         <translation>Points homologues aberrants</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="31"/>
+        <location filename="../processing/algorithms/evaluate.py" line="32"/>
         <source>settings {text} must be reference/template sizes such as 256/192,512/384</source>
         <translation>les réglages {text} doivent être des tailles référence/imagette, par exemple 256/192,512/384</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="51"/>
+        <location filename="../processing/algorithms/evaluate.py" line="53"/>
         <source>Evaluate matchers</source>
         <translation>Évaluer les méthodes d'appariement</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="55"/>
+        <location filename="../processing/algorithms/evaluate.py" line="57"/>
         <source>benchmark,cmr,rmse,evaluation,matcher</source>
         <translation>banc d'essai,évaluation,appariement,précision</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="59"/>
-        <source>Folder of co-registered pairs</source>
-        <translation>Dossier de couples co-recalés</translation>
+        <location filename="../processing/algorithms/evaluate.py" line="61"/>
+        <source>Folder of co-registered pairs (the shared data layout)</source>
+        <translation>Dossier de couples co-recalés (organisé comme les données partagées)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="61"/>
+        <location filename="../processing/algorithms/evaluate.py" line="63"/>
+        <source>Or your own aligned pairs: CSV of optical,sar[,name][,dy,dx][,sar_kind]</source>
+        <translation>Ou vos propres couples alignés : CSV de optical,sar[,name][,dy,dx][,sar_kind]</translation>
+    </message>
+    <message>
+        <location filename="../processing/algorithms/evaluate.py" line="66"/>
         <source>Matchers (none: all)</source>
         <translation>Méthodes d'appariement (aucune : toutes)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="65"/>
+        <location filename="../processing/algorithms/evaluate.py" line="70"/>
         <source>Reference/template sizes</source>
         <translation>Tailles référence/imagette</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="67"/>
-        <source>Samples per setting</source>
-        <translation>Échantillons par réglage</translation>
+        <location filename="../processing/algorithms/evaluate.py" line="72"/>
+        <source>Samples per setting (per source, or per pair of a CSV)</source>
+        <translation>Échantillons par réglage (par source, ou par couple d'un CSV)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="68"/>
+        <location filename="../processing/algorithms/evaluate.py" line="73"/>
         <source>Pairs</source>
         <translation>Couples</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="72"/>
+        <location filename="../processing/algorithms/evaluate.py" line="77"/>
         <source>Seed</source>
         <translation>Graine</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="74"/>
+        <location filename="../processing/algorithms/evaluate.py" line="79"/>
         <source>Noise variance on the template (share of its variance)</source>
         <translation>Variance du bruit ajouté à l'imagette (part de sa variance)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="77"/>
+        <location filename="../processing/algorithms/evaluate.py" line="82"/>
         <source>Protocol (sources: per source and overall over every shared source with a truth; la: the Los Angeles pairs alone)</source>
         <translation>Protocole (sources : par source et globalement, sur toutes les sources partagées dotées d'une vérité terrain ; la : les couples de Los Angeles seuls)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="82"/>
+        <location filename="../processing/algorithms/evaluate.py" line="87"/>
         <source>Truth of the Los Angeles samples, protocol sources ({choices})</source>
         <translation>Vérité terrain des échantillons de Los Angeles, protocole sources ({choices})</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="88"/>
+        <location filename="../processing/algorithms/evaluate.py" line="93"/>
         <source>Scores (CSV)</source>
         <translation>Scores (CSV)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="88"/>
+        <location filename="../processing/algorithms/evaluate.py" line="93"/>
         <location filename="../processing/algorithms/match_batch.py" line="39"/>
         <source>CSV files (*.csv)</source>
         <translation>Fichiers CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../processing/algorithms/evaluate.py" line="106"/>
+        <location filename="../processing/algorithms/evaluate.py" line="111"/>
+        <source>give either a folder of co-registered pairs or a CSV of your own aligned pairs, not both</source>
+        <translation>donnez soit un dossier de couples co-recalés, soit un CSV de vos propres couples alignés, pas les deux</translation>
+    </message>
+    <message>
+        <location filename="../processing/algorithms/evaluate.py" line="117"/>
+        <source>template noise applies to the 'la' protocol: set it to 0</source>
+        <translation>le bruit sur l'imagette s'applique au protocole 'la' : mettez-le à 0</translation>
+    </message>
+    <message>
+        <location filename="../processing/algorithms/evaluate.py" line="125"/>
+        <source>{pair} ({size} px): the truth given may be off; two unrelated matchers agree {dy:+.1f}, {dx:+.1f} px from it</source>
+        <translation>{pair} ({size} px) : la vérité donnée est peut-être fausse ; deux méthodes indépendantes s'accordent à {dy:+.1f}, {dx:+.1f} px d'elle</translation>
+    </message>
+    <message>
+        <location filename="../processing/algorithms/evaluate.py" line="131"/>
         <source>template noise applies to the 'la' protocol: set it to 0 or choose protocol 'la'</source>
         <translation>le bruit sur l'imagette ne s'applique qu'au protocole « la » : mettez-le à 0 ou choisissez le protocole « la »</translation>
     </message>
@@ -804,6 +824,14 @@
         <location filename="../processing/provider.py" line="26"/>
         <source>sarcoreg {version}: optical/SAR co-registration</source>
         <translation>sarcoreg {version} : co-recalage optique/SAR</translation>
+    </message>
+    <message>
+        <source>Folder of co-registered pairs</source>
+        <translation type="obsolete">Dossier de couples co-recalés</translation>
+    </message>
+    <message>
+        <source>Samples per setting</source>
+        <translation type="obsolete">Échantillons par réglage</translation>
     </message>
 </context>
 </TS>

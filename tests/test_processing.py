@@ -253,6 +253,39 @@ def test_evaluate_by_source_is_the_default(provider, shared_data, tmp_path):
     assert upstream[1:3] == local[1:3] and upstream[0] != local[0]
 
 
+def test_evaluate_on_your_own_pairs(provider, demo_pair, tmp_path):
+    """The algorithm on a CSV of aligned pairs (the demo pair moved by a known shift, its truth
+    left at 0): scores per pair and overall, and a warning that the truth looks off."""
+    import csv
+
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    optical, sar = demo_pair
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"optical,sar,name\n{optical},{sar},moved\n")
+    out = tmp_path / "scores.csv"
+    warnings = []
+
+    class Feedback(QgsProcessingFeedback):
+        def pushWarning(self, text):  # noqa: N802 (QGIS API)
+            warnings.append(text)
+            super().pushWarning(text)
+
+    _run("sarcoreg:evaluate", {"PAIRS": str(pairs), "MATCHERS": ["mind", "textbook-cfog"], "SETTINGS": "512/384",
+                               "SAMPLES": 6, "OUTPUT": str(out)}, Feedback())
+    with open(out) as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["pair"], r["matcher"]) for r in rows] == [("moved", "mind"), ("overall", "mind"),
+                                                         ("moved", "textbook-cfog"), ("overall", "textbook-cfog")]
+    assert all(int(r["n"]) == 6 for r in rows)
+    assert len(warnings) == 1 and "moved (512 px): the truth given may be off" in warnings[0]
+    for params in ({}, {"PAIRS": str(pairs), "DATA": str(tmp_path)}):
+        with pytest.raises(QgsProcessingException, match="either a folder of co-registered pairs or a CSV"):
+            _run("sarcoreg:evaluate", dict(params, MATCHERS=["cfog"], SETTINGS="256/192", SAMPLES=2,
+                                           OUTPUT=str(tmp_path / "x.csv")))
+    assert not (tmp_path / "x.csv").exists()
+
+
 # --- qgis_process ---------------------------------------------------------------------
 
 def _qgis_process() -> list:

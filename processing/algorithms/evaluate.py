@@ -9,8 +9,9 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum, QgsPr
                        QgsProcessingParameterString)
 
 from ..feedback import ProcessingFeedbackAdapter
-from ...compat import FILE_FOLDER, FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER
+from ...compat import FILE_FILE, FILE_FOLDER, FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER
 from .base import SarcoregAlgorithm, engine_errors, search_tags
+from ...core.evaluate import TEXTBOOK
 from ...core.matchers import matcher_names
 from ...core.sources import LA_TRUTH_HELP, LA_TRUTHS
 from ...core.staging import atomic_file
@@ -34,6 +35,7 @@ def parse_settings(text: str) -> tuple:
 
 class EvaluateAlgorithm(SarcoregAlgorithm):
     DATA = "DATA"
+    PAIRS = "PAIRS"
     MATCHERS = "MATCHERS"
     SETTINGS = "SETTINGS"
     SAMPLES = "SAMPLES"
@@ -56,15 +58,18 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(
-            self.DATA, tr("Folder of co-registered pairs"), FILE_FOLDER))
-        names = matcher_names()
+            self.DATA, tr("Folder of co-registered pairs (the shared data layout)"), FILE_FOLDER, optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            self.PAIRS, tr("Or your own aligned pairs: CSV of optical,sar[,name][,dy,dx][,sar_kind]"), FILE_FILE,
+            "csv", optional=True))
+        names = matcher_names() + [TEXTBOOK]
         matchers = QgsProcessingParameterEnum(self.MATCHERS, tr("Matchers (none: all)"), names, True, None, True)
         matchers.setUsesStaticStrings(True)
         self.addParameter(matchers)
         self.addParameter(QgsProcessingParameterString(
             self.SETTINGS, tr("Reference/template sizes"), "256/192,512/384"))
         self.addParameter(QgsProcessingParameterNumber(
-            self.SAMPLES, tr("Samples per setting"), NUMBER_INTEGER, 200, False, 1))
+            self.SAMPLES, tr("Samples per setting (per source, or per pair of a CSV)"), NUMBER_INTEGER, 200, False, 1))
         split = QgsProcessingParameterEnum(self.SPLIT, tr("Pairs"), list(SPLITS), False, "val")
         split.setUsesStaticStrings(True)
         self.addParameter(split)
@@ -99,8 +104,28 @@ class EvaluateAlgorithm(SarcoregAlgorithm):
         common = dict(settings=settings, seed=self.parameterAsInt(parameters, self.SEED, context),
                       feedback=ProcessingFeedbackAdapter(feedback))
         data = self.parameterAsFile(parameters, self.DATA, context)
+        pairs = self.parameterAsFile(parameters, self.PAIRS, context)
         samples = self.parameterAsInt(parameters, self.SAMPLES, context)
         split = self.parameterAsEnumString(parameters, self.SPLIT, context) or "val"
+        if bool(data) == bool(pairs):
+            raise QgsProcessingException(tr("give either a folder of co-registered pairs or a CSV of your own "
+                                            "aligned pairs, not both"))
+        if pairs:
+            from ...core import pairs_eval as pe
+
+            if noise > 0:
+                raise QgsProcessingException(tr("template noise applies to the 'la' protocol: set it to 0"))
+            with engine_errors():
+                result = pe.evaluate_pairs(pairs, list(matchers), n_per_pair=samples, **common)
+            self._write([dict(pair=r.pair, draws_replaced=r.n_replaced, **dataclasses.asdict(r.score))
+                         for r in result.scores], out_path)
+            feedback.pushInfo(pe.format_pairs_markdown(result))
+            for c in result.checks:
+                if c.suspect:
+                    feedback.pushWarning(tr("{pair} ({size} px): the truth given may be off; two unrelated "
+                                            "matchers agree {dy:+.1f}, {dx:+.1f} px from it").format(
+                        pair=c.pair, size=c.window_px, dy=c.median_dy, dx=c.median_dx))
+            return {self.OUTPUT: out_path}
         if protocol == "sources":
             if noise > 0:
                 raise QgsProcessingException(tr("template noise applies to the 'la' protocol: set it to 0 or "
