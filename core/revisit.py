@@ -21,6 +21,7 @@ from typing import Optional, Tuple
 import numpy as np
 from osgeo import gdal
 
+from . import notes
 from .config import CoregConfig
 from .coregister import Scene, make_matcher, prepare, with_recorded_offset
 from .errors import InputError
@@ -151,8 +152,6 @@ def _read_window(outdir, win_row, win_col, similarity, shift_px, rerun) -> Windo
             peak = (match.row, match.col)
         translated = match.translated
     if translated is None:
-        note = (f"not available for {config.matcher}: it compares the images as they are (a classical matcher "
-                "compares structure descriptors), it does not translate the template" if not translates
-                else f"the {config.matcher} matcher returned no translation")
+        note = (notes.NO_TRANSLATION_CLASSICAL if not translates else notes.NO_TRANSLATION).format(matcher=config.matcher)
     return WindowImages(config.matcher, template, reference, sim, peak, translated, note,
                         window.window_px, window.template_px, unsure_note(report, win_row, win_col))

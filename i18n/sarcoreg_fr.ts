@@ -125,13 +125,13 @@
     </message>
     <message>
         <location filename="../ui/dock.py" line="131"/>
-        <location filename="../ui/inspector.py" line="118"/>
+        <location filename="../ui/inspector.py" line="119"/>
         <source>SAR window</source>
         <translation>Fenêtre SAR</translation>
     </message>
     <message>
         <location filename="../ui/dock.py" line="132"/>
-        <location filename="../ui/inspector.py" line="117"/>
+        <location filename="../ui/inspector.py" line="118"/>
         <source>Optical template</source>
         <translation>Imagette optique</translation>
     </message>
@@ -297,59 +297,79 @@
         <translation>terminé : {summary}</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="108"/>
+        <location filename="../ui/inspector.py" line="109"/>
         <source>sarcoreg inspector</source>
         <translation>Inspecteur sarcoreg</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="112"/>
+        <location filename="../ui/inspector.py" line="113"/>
         <source>Click a tie point on the map</source>
         <translation>Cliquez sur un point homologue de la carte</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="117"/>
+        <location filename="../ui/inspector.py" line="118"/>
         <source>SAR-like translation</source>
         <translation>Traduction pseudo-SAR</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="118"/>
+        <location filename="../ui/inspector.py" line="119"/>
         <source>Similarity (peak +)</source>
         <translation>Similarité (pic +)</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="131"/>
+        <location filename="../ui/inspector.py" line="132"/>
         <source>field</source>
         <translation>champ</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="131"/>
+        <location filename="../ui/inspector.py" line="132"/>
         <source>value</source>
         <translation>valeur</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="139"/>
+        <location filename="../ui/inspector.py" line="140"/>
         <source>Tie point {id}: window ({row}, {col}), matcher {matcher}</source>
         <translation>Point homologue {id} : fenêtre ({row}, {col}), méthode d'appariement {matcher}</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="142"/>
+        <location filename="../ui/inspector.py" line="143"/>
         <source>Flagged unsure: {note}</source>
         <translation>Signalé incertain : {note}</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="155"/>
+        <location filename="../ui/inspector.py" line="156"/>
         <source>no similarity map for this point</source>
         <translation>pas de carte de similarité pour ce point</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="218"/>
+        <location filename="../ui/inspector.py" line="219"/>
         <source>cannot re-read this tie point's window: {error}</source>
         <translation>impossible de relire la fenêtre de ce point homologue : {error}</translation>
     </message>
     <message>
-        <location filename="../ui/inspector.py" line="221"/>
+        <location filename="../ui/inspector.py" line="222"/>
         <source>inspector: {error}</source>
         <translation>inspecteur : {error}</translation>
+    </message>
+    <message>
+        <location filename="../ui/notes.py" line="17"/>
+        <source>guard: learned and {classical} peaks {apart} px apart; {classical} kept</source>
+        <translation>garde-fou : pics appris et {classical} à {apart} px l'un de l'autre ; {classical} conservé</translation>
+    </message>
+    <message>
+        <location filename="../ui/notes.py" line="18"/>
+        <source>unsure: translation alone and {classical} peaks {apart} px apart</source>
+        <translation>incertain : pics de la traduction seule et de {classical} à {apart} px l'un de l'autre</translation>
+    </message>
+    <message>
+        <location filename="../ui/notes.py" line="19"/>
+        <source>not available for {matcher}: it compares the images as they are (a classical matcher compares structure descriptors), it does not translate the template</source>
+        <translation>non disponible pour {matcher} : il compare les images telles quelles (une méthode classique compare des descripteurs de structure), il ne traduit pas l'imagette</translation>
+    </message>
+    <message>
+        <location filename="../ui/notes.py" line="22"/>
+        <source>the {matcher} matcher returned no translation</source>
+        <translation>la méthode {matcher} n'a rendu aucune traduction</translation>
     </message>
     <message>
         <location filename="../ui/results.py" line="31"/>

@@ -151,6 +151,15 @@ def test_a_french_qgis_shows_the_plugin_in_french_until_it_is_unloaded(user_loca
     assert algorithm.parameterDefinition("OPTICAL").description() == "Raster optique (source des imagettes)"
     assert tr("co-registering into {folder} …").format(folder="/x") == "co-recalage en cours dans /x …"
 
+    # the engine's notes, recognised by their template and shown in French
+    from sarcoreg.core import notes
+    from sarcoreg.ui.notes import localised
+
+    assert localised(notes.UNSURE.format(classical="mind", apart=6.25)) == \
+        "incertain : pics de la traduction seule et de mind à 6.2 px l'un de l'autre"
+    assert localised(notes.NO_TRANSLATION.format(matcher="dcdm")) == "la méthode dcdm n'a rendu aucune traduction"
+    assert localised("something the engine wrote freely") == "something the engine wrote freely"
+
     plugin.unload()
     assert plugin.translator is None
     assert tr("Run") == "Run"

@@ -20,6 +20,7 @@ from qgis.PyQt.QtWidgets import (QApplication, QGridLayout, QLabel, QTableWidget
                                  QVBoxLayout, QWidget)
 
 from .i18n import tr
+from .notes import localised
 from .styles import OUTDIR_PROPERTY, ROLE_PROPERTY
 
 TOLERANCE_PX = 10
@@ -139,7 +140,7 @@ class InspectorPanel(QgsDockWidget):
         title = tr("Tie point {id}: window ({row}, {col}), matcher {matcher}").format(
             id=tid, row=attributes.get("win_row"), col=attributes.get("win_col"), matcher=images.matcher)
         if images.unsure:
-            title += "\n" + tr("Flagged unsure: {note}").format(note=images.unsure)
+            title += "\n" + tr("Flagged unsure: {note}").format(note=localised(images.unsure))
         self.title.setText(title)
         self.pictures["template"].setPixmap(pixmap_from(images.template))
         self.pictures["reference"].setPixmap(pixmap_from(images.reference))
@@ -147,13 +148,13 @@ class InspectorPanel(QgsDockWidget):
             self.pictures["translated"].setPixmap(pixmap_from(images.translated))
         else:
             self.pictures["translated"].setPixmap(QPixmap())
-            self.pictures["translated"].setText(images.translated_note)
+            self.pictures["translated"].setText(localised(images.translated_note))
         if images.similarity is not None:
             self.pictures["similarity"].setPixmap(pixmap_from(images.similarity, heat=True, peak_rc=images.peak_rc))
         else:
             self.pictures["similarity"].setPixmap(QPixmap())
             self.pictures["similarity"].setText(tr("no similarity map for this point"))
-        self.show_numbers(dict(attributes, unsure=images.unsure) if images.unsure else attributes)
+        self.show_numbers(dict(attributes, unsure=localised(images.unsure)) if images.unsure else attributes)
 
     def show_numbers(self, attributes: dict) -> None:
         rows = [(k, attributes[k]) for k in SHOWN_FIELDS if k in attributes]

@@ -34,6 +34,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from .. import notes
 from ..errors import InputError, ModelError
 from ..matchers.base import Match
 from ..matchers.common import HelperThread, check_pair, finish_match, input_status
@@ -392,15 +393,14 @@ class DcdmMatcher:
                 # keep the classical answer, and halve the confidence so the window is flagged
                 m = dataclasses.replace(
                     classical, confidence=0.5 * classical.confidence,
-                    note=f"guard: learned and {self.classical} peaks {apart:.1f} px apart; {self.classical} kept")
+                    note=notes.GUARD.format(classical=self.classical, apart=apart))
             elif apart <= self.snap(t.shape[0]):
                 # the same peak: the classical surface places it more precisely
                 m = dataclasses.replace(m, row=classical.row, col=classical.col)
         if agreement < 1.0 and m.ok:
             m = dataclasses.replace(m, confidence=float(m.confidence * agreement))
             if views_apart > UNSURE_APART_PX and not m.note:
-                m = dataclasses.replace(m, note=f"unsure: translation alone and {self.classical} peaks "
-                                                f"{views_apart:.1f} px apart")
+                m = dataclasses.replace(m, note=notes.UNSURE.format(classical=self.classical, apart=views_apart))
         full = np.full(t.shape, np.nan, dtype=np.float32)
         full[:t_used, :t_used] = aligned
         return dataclasses.replace(m, translated=full, seconds=time.perf_counter() - start)
