@@ -1,6 +1,7 @@
 """The DCDM network in torch: attention and calibration shapes and masks, sampler
 determinism, checkpoint round trip, and a few training steps on real crops."""
 
+import numpy as np
 import pytest
 
 from helpers_torch import require_torch
@@ -202,10 +203,37 @@ def test_finetune_starts_from_the_weights_and_then_resumes(shared_data, tmp_path
     ck_last = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
     ck_last["train"]["steps"] = 8
     torch.save(ck_last, out / "last.pt")
-    train(RunOptions(str(shared_data), str(out), resume=True, dev_samples=6, dev_every=1000, threads=1),
-          log=lambda s: None)
+    lines = []
+    train(RunOptions(str(shared_data), str(out), resume=True, dev_samples=6, dev_every=1000, threads=1,
+                     time_budget_min=120), log=lines.append)
     _, ck2 = load_model(str(out / "last.pt"))
     assert ck2["step"] == 8 and ck2["finetuned_from"] == str(tmp_path / "base.pt")
+    # resumed with twice the time budget: the schedule goes on from where it stood
+    assert any("time budget now 120 min: the learning-rate schedule goes on from 0 %" in s for s in lines), lines
+    assert ck2["budget_s"] == 7200.0 and ck2["schedule_from"][0] == pytest.approx(ck["elapsed_s"])
+
+
+def test_a_resume_with_another_budget_goes_on_down_the_schedule():
+    """No warm restart: a run resumed with a larger (or smaller) time budget keeps its learning
+    rate where it was and decays it to the end over the time left."""
+    from sarcoreg.models.dcdm.train import rebudget, schedule_fraction
+
+    assert schedule_fraction(900, 3600) == 0.25 and schedule_fraction(5000, 3600) == 1.0
+    state = {"elapsed_s": 1800.0, "budget_s": 3600.0, "schedule_from": None}
+    assert not rebudget(state, 3600.0) and state["schedule_from"] is None       # same budget: as before
+    assert rebudget(state, 7200.0)
+    at = lambda t: schedule_fraction(t, state["budget_s"], state["schedule_from"])  # noqa: E731
+    assert at(1800) == pytest.approx(0.5)            # continuous where it was (plain: 0.25, a jump back up)
+    assert at(4500) == pytest.approx(0.75) and at(7200) == pytest.approx(1.0)
+    times = np.linspace(1800, 7200, 50)
+    assert np.all(np.diff([at(t) for t in times]) > 0)
+    # a second change goes on from the second schedule
+    state["elapsed_s"] = 4500.0
+    assert rebudget(state, 5400.0)
+    assert at(4500) == pytest.approx(0.75) and at(5400) == pytest.approx(1.0)
+    # a run saved before the budget was recorded keeps elapsed / budget
+    old = {"elapsed_s": 1800.0, "budget_s": None, "schedule_from": None}
+    assert not rebudget(old, 7200.0) and old["budget_s"] == 7200.0
 
 
 def test_stripe_loss_sees_horizontal_stripes_and_its_gradient_removes_them():

@@ -170,6 +170,11 @@ class _Run:
         """Seconds of training so far, over all the parts of a resumed run."""
         return time.monotonic() - self.started
 
+    def schedule_frac(self) -> float:
+        """The part of the learning-rate schedule (and of the matching loss's ramp) used so
+        far: see ``schedule_fraction``."""
+        return schedule_fraction(self.elapsed(), self.budget_s, self.state.get("schedule_from"))
+
     def record(self) -> Dict:
         """What a checkpoint holds beside the model and the optimiser."""
         return {**self.state, **self.meta}
@@ -181,6 +186,33 @@ class _Run:
         save_checkpoint(path, self.model, opt, self.record())
 
 
+def schedule_fraction(elapsed_s: float, budget_s: float, schedule_from=None) -> float:
+    """The part of the cosine learning-rate schedule used after ``elapsed_s`` of a run whose
+    time budget is ``budget_s``: ``elapsed / budget``, unless the run was resumed with another
+    budget. Then ``schedule_from = (e0, f0)`` says where the schedule stood when the budget
+    changed (``e0`` seconds in, fraction ``f0``), and it goes on from ``f0`` to the end over
+    the time left, so the learning rate never jumps back up (no warm restart)."""
+    e0, f0 = schedule_from or (0.0, 0.0)
+    left = budget_s - e0
+    if left <= 0:
+        return 1.0
+    return float(min(1.0, max(0.0, f0 + (1.0 - f0) * (elapsed_s - e0) / left)))
+
+
+def rebudget(state: Dict, budget_s: float) -> bool:
+    """Record in a resumed run's ``state`` that its time budget is now ``budget_s``: when it
+    differs from the one the run had (``state["budget_s"]``; runs saved before it was recorded
+    keep the plain ``elapsed / budget``), the schedule goes on from where it stood. Returns
+    whether the budget changed."""
+    old = state.get("budget_s")
+    state["budget_s"] = float(budget_s)
+    if old is None or abs(float(old) - budget_s) < 1e-6:
+        return False
+    e0 = float(state["elapsed_s"])
+    state["schedule_from"] = (e0, schedule_fraction(e0, float(old), state.get("schedule_from")))
+    return True
+
+
 def _set_up(options: RunOptions, tcfg: TrainConfig, log: Callable[[str], None]) -> _Run:
     """Seed, threads, output folder, starting point, model and data of a run."""
     # seeded with the seed given, also when a resumed run's settings then replace ``tcfg``
@@ -190,6 +222,10 @@ def _set_up(options: RunOptions, tcfg: TrainConfig, log: Callable[[str], None]) 
     start = _starting_point(options, tcfg, log)
     model = _build_model(options, start, log)
     tcfg, state = start.tcfg, start.state
+    if rebudget(state, options.time_budget_min * 60.0):
+        e0, f0 = state["schedule_from"]
+        log(f"time budget now {options.time_budget_min:g} min: the learning-rate schedule goes on from "
+            f"{100 * f0:.0f} % over the {(options.time_budget_min * 60 - e0) / 60:.0f} min left")
     train_pairs, dev_pairs = _training_pairs(options.data_root)
     anchors = la_cells(tcfg.la_truth)
     if anchors is not None and tcfg.la_truth == "cells":
@@ -209,7 +245,8 @@ def _starting_point(options: RunOptions, tcfg: TrainConfig, log: Callable[[str],
     """Resume ``last.pt`` (sizes, settings and counters from it), fine-tune a checkpoint (its
     sizes, weights and step counts with the settings ``tcfg``) or start a new run of
     ``options.preset``."""
-    state = {"phase": "ae", "step": 0, "ae_step": 0, "elapsed_s": 0.0, "best": -1.0, "history": []}
+    state = {"phase": "ae", "step": 0, "ae_step": 0, "elapsed_s": 0.0, "best": -1.0, "history": [],
+             "budget_s": None, "schedule_from": None}
     last = Path(options.out_dir) / "last.pt"
     if options.resume and last.is_file():
         ck = torch.load(last, map_location="cpu", weights_only=False)
@@ -346,7 +383,7 @@ def _denoiser_phase(run: _Run) -> torch.optim.Optimizer:
     rng = np.random.default_rng(tcfg.seed + state["step"])
     model.train()
     while state["step"] < tcfg.steps and run.elapsed() < run.budget_s:
-        frac = min(1.0, run.elapsed() / run.budget_s)
+        frac = run.schedule_frac()
         # cosine learning-rate decay over the time budget
         for g in opt.param_groups:
             g["lr"] = tcfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
