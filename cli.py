@@ -135,6 +135,11 @@ def cmd_match_batch(args) -> int:
     return 0
 
 
+def _samples(args, default: int) -> int:
+    """``--samples``, or the protocol's own default when it was not given."""
+    return default if args.samples is None else args.samples
+
+
 def cmd_evaluate(args) -> int:
     from .core import evaluate as ev
     matchers = args.matchers.split(",") if args.matchers else matcher_names()
@@ -144,7 +149,7 @@ def cmd_evaluate(args) -> int:
         from .core import pairs_eval as pe
         if args.protocol != "sources" or args.noise or args.sources:
             raise InputError("--pairs evaluates the pairs of its CSV: drop --protocol, --sources and --noise")
-        scores = pe.evaluate_pairs(args.pairs, matchers, settings=settings, n_per_pair=args.samples or 50,
+        scores = pe.evaluate_pairs(args.pairs, matchers, settings=settings, n_per_pair=_samples(args, 50),
                                    seed=args.seed, feedback=fb)
         print(pe.format_pairs_markdown(scores))
         if args.json:
@@ -160,12 +165,12 @@ def cmd_evaluate(args) -> int:
             raise InputError("--noise applies to --protocol la: drop it or add --protocol la")
         sources = args.sources.split(",") if args.sources else None
         role = "val" if args.split in ("val", None) else args.split
-        scores = ev.evaluate_sources(args.data, matchers, settings=settings, n_per_source=args.samples,
+        scores = ev.evaluate_sources(args.data, matchers, settings=settings, n_per_source=_samples(args, 200),
                                      seed=args.seed, role=role, sources=sources, feedback=fb,
                                      la_truth=args.la_truth)
         print(ev.format_sources_markdown(scores))
         return 0
-    results = ev.evaluate(args.data, matchers, settings=settings, n_samples=args.samples, seed=args.seed,
+    results = ev.evaluate(args.data, matchers, settings=settings, n_samples=_samples(args, 200), seed=args.seed,
                           split=args.split, noise_var=args.noise, feedback=fb)
     print(ev.format_markdown(results))
     return 0

@@ -250,6 +250,12 @@ def _fmt(v: float, digits: int) -> str:
     return "–" if not np.isfinite(v) else f"{v:.{digits}f}"
 
 
+def metric_cells(s: MatcherScore) -> str:
+    """The table cells from CMR(1) to the confidence's AUC of one score, ``"| … |"``."""
+    return (f"| {_fmt(s.cmr1, 3)} | {_fmt(s.cmr3, 3)} | {_fmt(s.cmr5, 3)} | {_fmt(s.rmse5, 2)} "
+            f"| {_fmt(s.rmse_all, 2)} | {_fmt(s.median_seconds, 3)} | {_fmt(s.confidence_auc, 2)} |")
+
+
 def format_markdown(results: Sequence[MatcherScore]) -> str:
     """A Markdown table of ``results`` (one row each), distances in reference pixels."""
     lines = [
@@ -258,10 +264,8 @@ def format_markdown(results: Sequence[MatcherScore]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        lines.append(
-            f"| {r.matcher} | {r.window_px} / {r.template_px} | {r.noise_var:g} | {r.n} | {r.n_failed} "
-            f"| {_fmt(r.cmr1, 3)} | {_fmt(r.cmr3, 3)} | {_fmt(r.cmr5, 3)} | {_fmt(r.rmse5, 2)} "
-            f"| {_fmt(r.rmse_all, 2)} | {_fmt(r.median_seconds, 3)} | {_fmt(r.confidence_auc, 2)} |")
+        lines.append(f"| {r.matcher} | {r.window_px} / {r.template_px} | {r.noise_var:g} | {r.n} | {r.n_failed} "
+                     + metric_cells(r))
     return "\n".join(lines) + "\n"
 
 
@@ -336,8 +340,6 @@ def format_sources_markdown(results: Sequence[SourceScore]) -> str:
     order = sorted(results, key=lambda r: (r.score.window_px, r.source == "overall", r.source, r.score.matcher))
     for r in order:
         s = r.score
-        lines.append(
-            f"| {s.window_px} / {s.template_px} | {r.source} | {s.matcher} | {s.n} | {r.n_removed} "
-            f"| {_fmt(s.cmr1, 3)} | {_fmt(s.cmr3, 3)} | {_fmt(s.cmr5, 3)} | {_fmt(s.rmse5, 2)} "
-            f"| {_fmt(s.rmse_all, 2)} | {_fmt(s.median_seconds, 3)} | {_fmt(s.confidence_auc, 2)} |")
+        lines.append(f"| {s.window_px} / {s.template_px} | {r.source} | {s.matcher} | {s.n} | {r.n_removed} "
+                     + metric_cells(s))
     return "\n".join(lines) + "\n"

@@ -39,6 +39,7 @@ import numpy as np
 
 from .batch_files import read_pairs
 from .errors import InputError
+from .evaluate import MatcherScore, _fmt, _matchers, _predict, _score_subset, metric_cells
 from .feedback import Feedback, NullFeedback, check_cancel
 from .matchers import Matcher
 from .radiometry import SAR_KINDS
@@ -212,7 +213,7 @@ class PairScore:
     pair: str
     n_replaced: int
     grid: str
-    score: "MatcherScore"  # noqa: F821 - core.evaluate's, imported late to avoid a cycle
+    score: MatcherScore
 
 
 @dataclass(frozen=True)
@@ -295,8 +296,6 @@ def evaluate_pairs(pairs_csv, matchers: Sequence[Union[str, Matcher]], settings:
 
 
 def _evaluate_pairs(pairs_csv, matchers, settings, n_per_pair: int, seed: int, feedback: Feedback) -> PairsEvaluation:
-    from .evaluate import _matchers, _predict, _score_subset
-
     objs = _matchers(matchers)
     if n_per_pair < 1:
         raise InputError(f"samples per pair {n_per_pair} must be at least 1")
@@ -366,8 +365,6 @@ def _evaluate_pairs(pairs_csv, matchers, settings, n_per_pair: int, seed: int, f
 def format_pairs_markdown(ev: PairsEvaluation) -> str:
     """A Markdown table of ``evaluate_pairs`` results, one row per setting, pair and matcher,
     then the truth checks."""
-    from .evaluate import _fmt
-
     lines = [
         "| R / T | pair | matcher | n | draws replaced (nodata) | CMR(1) | CMR(3) | CMR(5) | RMSE(5) px "
         "| RMSE(all) px | s / sample | conf. AUC (≤ 5 px) |",
@@ -376,10 +373,8 @@ def format_pairs_markdown(ev: PairsEvaluation) -> str:
     order = sorted(ev.scores, key=lambda r: (r.score.window_px, r.pair == OVERALL, r.pair, r.score.matcher))
     for r in order:
         s = r.score
-        lines.append(
-            f"| {s.window_px} / {s.template_px} | {r.pair} | {s.matcher} | {s.n} | {r.n_replaced} "
-            f"| {_fmt(s.cmr1, 3)} | {_fmt(s.cmr3, 3)} | {_fmt(s.cmr5, 3)} | {_fmt(s.rmse5, 2)} "
-            f"| {_fmt(s.rmse_all, 2)} | {_fmt(s.median_seconds, 3)} | {_fmt(s.confidence_auc, 2)} |")
+        lines.append(f"| {s.window_px} / {s.template_px} | {r.pair} | {s.matcher} | {s.n} | {r.n_replaced} "
+                     + metric_cells(s))
     if ev.checks:
         a, b = ev.checks[0].matchers
         lines += ["", f"Truth check: where {a} and {b} agree within {AGREE_PX:g} px, their answer minus the "
