@@ -19,8 +19,7 @@ from typing import List, Optional
 
 from .core.config import PROVIDERS, SAR_KINDS, WARP_METHODS
 from .core.errors import CancelledError, InputError, SarcoregError
-from .core.evaluate import TEXTBOOK
-from .core.matchers import AUTO, matcher_info, matcher_names
+from .core.matchers import AUTO, TEXTBOOK, matcher_info, matcher_names
 from .core.sources import LA_TRUTH_HELP, LA_TRUTHS
 from .core.summary import summary_lines
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import InputError
 from .feedback import Feedback, NullFeedback, check_cancel
-from .matchers import TEXTBOOK_CFOG, Matcher, get_matcher, matcher_names
+from .matchers import Matcher, evaluation_matcher, matcher_names
 from .samples import SETTINGS, Sample, iter_samples
 
 log = logging.getLogger("sarcoreg.evaluate")
@@ -131,21 +131,9 @@ def add_noise(template: np.ndarray, noise_var: float, rng: np.random.Generator) 
     return (template + noise).astype(np.float32)
 
 
-# the literature's 9-orientation CFOG (``matchers.TEXTBOOK_CFOG``), a baseline beside the product's matchers
-TEXTBOOK = "textbook-cfog"
-
-
-def _matcher(name: str) -> Matcher:
-    if name != TEXTBOOK:
-        return get_matcher(name)
-    m = get_matcher("cfog", **TEXTBOOK_CFOG)
-    m.name = TEXTBOOK
-    return m
-
-
 def _matchers(matchers: Iterable[Union[str, Matcher]]) -> List[Matcher]:
-    """``Matcher``s of registry names (or ``TEXTBOOK``) and objects."""
-    out = [_matcher(m) if isinstance(m, str) else m for m in matchers]
+    """``Matcher``s of registry names (or ``matchers.TEXTBOOK``) and objects."""
+    out = [evaluation_matcher(m) if isinstance(m, str) else m for m in matchers]
     if not out:
         raise InputError(f"no matcher to evaluate: name at least one of {', '.join(matcher_names())}")
     return out

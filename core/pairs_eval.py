@@ -41,7 +41,7 @@ from .batch_files import read_pairs
 from .errors import InputError
 from .evaluate import MatcherScore, _fmt, _matchers, _predict, _score_subset, metric_cells
 from .feedback import Feedback, NullFeedback, check_cancel
-from .matchers import Matcher
+from .matchers import AGREEING_PAIRS, Matcher
 from .radiometry import SAR_KINDS
 from .samples import SETTINGS, Pair, Sample, sample_specs
 
@@ -241,8 +241,6 @@ class TruthCheck:
 
 AGREE_PX = 1.0
 SUSPECT_PX = 1.0
-# the pairs of unrelated descriptors the check uses, the first found among the matchers run
-CHECK_PAIRS = (("mind", "textbook-cfog"), ("mind", "cfog"))
 
 
 @dataclass(frozen=True)
@@ -256,7 +254,7 @@ class PairsEvaluation:
 
 def _truth_checks(names: Sequence[str], preds: Dict[str, Dict[str, list]], samples: Sequence["_Truth"],
                   groups, given: Dict[str, EvalPair], R: int, T: int) -> List[TruthCheck]:
-    pair = next(((a, b) for a, b in CHECK_PAIRS if a in names and b in names), None)
+    pair = next(((a, b) for a, b in AGREEING_PAIRS if a in names and b in names), None)
     if pair is None:
         return []
     a, b = (preds[n] for n in pair)

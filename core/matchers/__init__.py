@@ -33,7 +33,7 @@ from .descriptor import (CfogConfig, DescriptorMatcher, MindConfig, cfog_descrip
 from .zncc import ZnccConfig, ZnccMatcher
 
 __all__ = ["Match", "Matcher", "MatcherInfo", "AUTO", "AUTO_PREFERENCE", "COARSE_MATCHER", "DEFAULT_CLASSICAL",
-           "TEXTBOOK_CFOG", "TRUTH_CHECKERS", "get_matcher", "matcher_choices", "matcher_for", "matcher_info",
+           "TEXTBOOK", "TEXTBOOK_CFOG", "TRUTH_CHECKERS", "AGREEING_PAIRS", "evaluation_matcher", "get_matcher", "matcher_choices", "matcher_for", "matcher_info",
            "matcher_names", "register", "resolve_name"]
 
 # The classical matcher with the best selection score on the multi-region dev split
@@ -55,6 +55,12 @@ AUTO_PREFERENCE = (DEFAULT_CLASSICAL, "cfog")
 # The textbook CFOG of the literature (|g.u| on 9 orientations, sigma 0.8, [1, 2, 1] along the
 # orientation, per-pixel L2 norm, multi-channel ZNCC): the baseline of the validation.
 TEXTBOOK_CFOG = {"projection": "abs", "n_orientations": 9, "presmooth_px": 0.0, "sigma_px": 0.8, "norm_floor": 0.0}
+# The textbook CFOG by name, for evaluations only (``evaluation_matcher``): a baseline beside
+# the registry's matchers, not offered for co-registration.
+TEXTBOOK = "textbook-cfog"
+# Pairs of unrelated descriptors whose agreement checks a truth a user gives
+# (core.pairs_eval): the first pair that was evaluated is used.
+AGREEING_PAIRS = (("mind", TEXTBOOK), ("mind", "cfog"))
 # Two unrelated matchers whose agreement against a pair's residual marks a window whose truth
 # cannot be trusted (core.sources.truth_check): (name, options).
 TRUTH_CHECKERS = (("cfog", TEXTBOOK_CFOG), ("mind", {}))
@@ -211,6 +217,15 @@ def matcher_info(name: str) -> MatcherInfo:
     if info is None:
         raise InputError(f"matcher {name!r} is unknown: use one of {', '.join(matcher_choices())}")
     return info
+
+
+def evaluation_matcher(name: str) -> Matcher:
+    """``get_matcher(name)``, or the textbook CFOG named ``TEXTBOOK``."""
+    if name != TEXTBOOK:
+        return get_matcher(name)
+    m = get_matcher("cfog", **TEXTBOOK_CFOG)
+    m.name = TEXTBOOK
+    return m
 
 
 def get_matcher(name: str, **options) -> Matcher:

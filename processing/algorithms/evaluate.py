@@ -11,8 +11,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum, QgsPr
 from ..feedback import ProcessingFeedbackAdapter
 from ...compat import FILE_FILE, FILE_FOLDER, FLAG_ADVANCED, NUMBER_DOUBLE, NUMBER_INTEGER
 from .base import SarcoregAlgorithm, engine_errors, search_tags
-from ...core.evaluate import TEXTBOOK
-from ...core.matchers import matcher_names
+from ...core.matchers import TEXTBOOK, matcher_names
 from ...core.sources import LA_TRUTH_HELP, LA_TRUTHS
 from ...core.staging import atomic_file
 from ...ui.i18n import tr
