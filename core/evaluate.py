@@ -166,6 +166,17 @@ def _score_subset(name: str, window_px: int, template_px: int, noise_var: float,
                  p["ok"], p["confidences"], p["seconds"])
 
 
+def scores_by_group(name: str, window_px: int, template_px: int, samples: Sequence, pred: Dict[str, list],
+                    sizes: Sequence[int]) -> Tuple[List[MatcherScore], MatcherScore]:
+    """The scores of consecutive groups of ``sizes`` samples (a source's, a pair's) from one
+    run's predictions ``pred``, and the score over all of them."""
+    out, start = [], 0
+    for n in sizes:
+        out.append(_score_subset(name, window_px, template_px, 0.0, samples, pred, range(start, start + n)))
+        start += n
+    return out, _score_subset(name, window_px, template_px, 0.0, samples, pred, range(len(samples)))
+
+
 def score_samples(matcher: Matcher, samples: Sequence[Sample], window_px: int, template_px: int,
                   noise_var: float = 0.0, templates: Optional[Sequence[np.ndarray]] = None,
                   tick: Optional[Callable[[], None]] = None) -> MatcherScore:
@@ -305,13 +316,9 @@ def evaluate_sources(data_root: str, matchers: Sequence[Union[str, Matcher]],
 
         for matcher in objs:
             pred = _predict(matcher, samples, None, tick)
-            start = 0
-            for g in groups:
-                idx = range(start, start + len(g.samples))
-                start += len(g.samples)
-                out.append(SourceScore(g.source, g.n_removed, _score_subset(
-                    matcher.name, window_px, template_px, 0.0, samples, pred, idx)))
-            overall = _score_subset(matcher.name, window_px, template_px, 0.0, samples, pred, range(len(samples)))
+            each, overall = scores_by_group(matcher.name, window_px, template_px, samples, pred,
+                                            [len(g.samples) for g in groups])
+            out += [SourceScore(g.source, g.n_removed, sc) for g, sc in zip(groups, each)]
             out.append(SourceScore("overall", sum(g.n_removed for g in groups), overall))
             feedback.info(f"{matcher.name} window {window_px} template {template_px}: overall CMR(5) "
                           f"{overall.cmr5:.3f}, RMSE(all) {overall.rmse_all:.2f} px")

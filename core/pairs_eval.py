@@ -39,7 +39,7 @@ import numpy as np
 
 from .batch_files import read_pairs
 from .errors import InputError
-from .evaluate import MatcherScore, _fmt, _matchers, _predict, _score_subset, metric_cells
+from .evaluate import MatcherScore, _fmt, _matchers, _predict, metric_cells, scores_by_group
 from .feedback import Feedback, NullFeedback, check_cancel
 from .matchers import AGREEING_PAIRS, Matcher
 from .radiometry import SAR_KINDS
@@ -347,12 +347,8 @@ def _evaluate_pairs(pairs_csv, matchers, settings, n_per_pair: int, seed: int, f
             raise InputError(f"no pair has a {R} px window with valid pixels: use a smaller --settings "
                              "(e.g. 256/192) or pairs with more valid pixels")
         for matcher in objs:
-            pred, start = preds[matcher.name], 0
-            for name, n, replaced, how in groups:
-                idx = range(start, start + n)
-                start += n
-                scores.append(PairScore(name, replaced, how, _score_subset(matcher.name, R, T, 0.0, truths, pred, idx)))
-            overall = _score_subset(matcher.name, R, T, 0.0, truths, pred, range(len(truths)))
+            each, overall = scores_by_group(matcher.name, R, T, truths, preds[matcher.name], [g[1] for g in groups])
+            scores += [PairScore(name, replaced, how, sc) for (name, _, replaced, how), sc in zip(groups, each)]
             scores.append(PairScore(OVERALL, sum(g[2] for g in groups), "", overall))
             feedback.info(f"{matcher.name} window {R} template {T}: overall CMR(5) {overall.cmr5:.3f}, "
                           f"RMSE(all) {overall.rmse_all:.2f} px over {len(groups)} pairs")
