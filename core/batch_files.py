@@ -4,7 +4,8 @@ The pairs CSV
     One pair per row: ``optical,sar[,name]``.  A header row is optional: when the first row
     names the columns (two of its cells are ``optical`` and ``sar``), columns are taken by
     name (``optical``, ``sar``, optional ``name``, in any order; other columns are
-    ignored); otherwise by position.  Blank rows and rows starting with ``#`` are skipped.
+    ignored by the batch and kept in ``PairSpec.extra`` for other readers of the CSV);
+    otherwise by position.  Blank rows and rows starting with ``#`` are skipped.
     Relative paths are relative to the CSV's folder.  ``name`` defaults to the optical
     file's stem; names are reduced to ``A-Z a-z 0-9 . _ -`` and made unique (``_2``,
     ``_3``, ...).  A malformed CSV is refused (``InputError``) before anything runs.
@@ -58,6 +59,9 @@ class PairSpec:
     optical: str
     sar: str
     line: int
+    # the row's other columns named by the header, ``((column, text), ...)`` (lower-case
+    # names; empty without a header): what a reader beyond the batch may take from the row
+    extra: Tuple[Tuple[str, str], ...] = ()
 
 
 def sanitise_name(text: str) -> str:
@@ -80,9 +84,13 @@ def read_pairs(pairs_csv) -> List[PairSpec]:
                          "'optical,sar[,name]' rows") from None
     rows = [(n, r) for n, r in rows if any(r) and not r[0].startswith("#")]
     col = {"optical": 0, "sar": 1, "name": 2}
+    extra_col: Dict[str, int] = {}
     if rows and {"optical", "sar"} <= {c.lower() for c in rows[0][1]}:
         header = [c.lower() for c in rows.pop(0)[1]]
         col = {k: header.index(k) for k in ("optical", "sar", "name") if k in header}
+        for i, k in enumerate(header):
+            if k and k not in col:
+                extra_col.setdefault(k, i)
     base = path.resolve().parent
     specs: List[PairSpec] = []
     taken: set = set()
@@ -100,7 +108,8 @@ def read_pairs(pairs_csv) -> List[PairSpec]:
             k += 1
             candidate = f"{name}_{k}"
         taken.add(candidate.lower())
-        specs.append(PairSpec(candidate, os.path.normpath(optical), os.path.normpath(sar), line))
+        extra = tuple((k, row[i] if i < len(row) else "") for k, i in extra_col.items())
+        specs.append(PairSpec(candidate, os.path.normpath(optical), os.path.normpath(sar), line, extra))
     if not specs:
         raise InputError(f"{path}: holds no pairs: give one 'optical,sar[,name]' row per pair")
     return specs

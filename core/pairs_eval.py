@@ -29,11 +29,10 @@ replaced by the next one, and the report says how many were replaced.
 """
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -64,22 +63,17 @@ class EvalPair:
     sar_kind: str
     line: int
 
+    @property
+    def pair(self) -> Pair:
+        """As ``core.samples`` draws samples from it (its pixels are read otherwise)."""
+        return Pair(self.name, self.optical, self.sar, self.dy, self.dx, "db")
+
 
 def read_eval_pairs(pairs_csv) -> List[EvalPair]:
     """The pairs of ``pairs_csv`` (see the module doc); ``InputError`` on a bad file or value."""
-    specs = read_pairs(pairs_csv)
-    extra: Dict[int, Dict[str, str]] = {}
-    with open(pairs_csv, newline="", encoding="utf-8-sig") as fh:
-        rows = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(csv.reader(fh))]
-    rows = [(n, r) for n, r in rows if any(r) and not r[0].startswith("#")]
-    if rows and {"optical", "sar"} <= {c.lower() for c in rows[0][1]}:
-        header = [c.lower() for c in rows[0][1]]
-        for line, row in rows[1:]:
-            extra[line] = {k: row[header.index(k)] if header.index(k) < len(row) else ""
-                           for k in ("dy", "dx", "sar_kind") if k in header}
     out = []
-    for s in specs:
-        cells = extra.get(s.line, {})
+    for s in read_pairs(pairs_csv):
+        cells = dict(s.extra)
         try:
             dy, dx = (float(cells.get(k) or 0.0) for k in ("dy", "dx"))
         except ValueError:
@@ -138,6 +132,7 @@ def open_pair(p: EvalPair, min_size_px: int) -> Tuple[Reader, Reader, Tuple[int,
 def _open_plain(p: EvalPair) -> Tuple[Reader, Reader, Tuple[int, int], str]:
     """A pair without georeferencing: both images whole in memory, on one grid by size."""
     from .radiometry import to_db
+    from .raster import optical_grey
     from .samples import _read
 
     opt, sar_stack = _read(p.optical), _read(p.sar)
@@ -147,14 +142,11 @@ def _open_plain(p: EvalPair) -> Tuple[Reader, Reader, Tuple[int, int], str]:
             f"{p.name}: optical {opt.shape[2]} x {opt.shape[1]} px and SAR {sar_stack.shape[2]} x "
             f"{sar_stack.shape[1]} px differ in size and are not both georeferenced: give pairs on one grid, "
             "or georeferenced rasters")
-    with np.errstate(invalid="ignore"):
-        grey = opt.mean(axis=0)
-        grey[np.all(opt == 0, axis=0)] = np.nan
+    grey = optical_grey(opt)
     kind = p.sar_kind
     if kind == "auto":   # as guess_sar_kind: negative values are dB, else linear
         kind = "db" if np.nanmin(sar_stack[0]) < 0 else "amplitude"
     sar = to_db(sar_stack[0], kind)
-    grey = grey.astype(np.float32)
 
     def reader(img):
         return lambda r, c, h, w: img[r:r + h, c:c + w]
@@ -164,6 +156,15 @@ def _open_plain(p: EvalPair) -> Tuple[Reader, Reader, Tuple[int, int], str]:
 
 def _valid(a: np.ndarray) -> bool:
     return float(np.isnan(a).mean()) <= MAX_NODATA
+
+
+class _Group(NamedTuple):
+    """One pair's samples at one setting, as the scores and the truth check need them."""
+
+    name: str
+    n: int
+    n_replaced: int
+    grid: str
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,7 @@ class _Truth:
 
 def _fits(p: EvalPair, shape: Tuple[int, int], window_px: int, template_px: int) -> bool:
     """Whether a ``window_px`` window (with the pair's residual) fits in the pair at all."""
-    pair = Pair(p.name, p.optical, p.sar, p.dy, p.dx, "db")
-    return bool(sample_specs([pair], window_px, template_px, 32, 0, shapes=[shape], skip_unfit=True))
+    return bool(sample_specs([p.pair], window_px, template_px, 32, 0, shapes=[shape], skip_unfit=True))
 
 
 def pair_samples(p: EvalPair, read_opt: Reader, read_sar: Reader, shape: Tuple[int, int], window_px: int,
@@ -185,8 +185,7 @@ def pair_samples(p: EvalPair, read_opt: Reader, read_sar: Reader, shape: Tuple[i
     """Up to ``n`` samples of one pair at one setting, and how many draws were replaced for
     nodata (``([], 0)`` when the pair is too small for the window)."""
     R, T = int(window_px), int(template_px)
-    pair = Pair(p.name, p.optical, p.sar, p.dy, p.dx, "db")
-    specs = sample_specs([pair], R, T, n * DRAWS_PER_SAMPLE, seed, shapes=[shape], skip_unfit=True)
+    specs = sample_specs([p.pair], R, T, n * DRAWS_PER_SAMPLE, seed, shapes=[shape], skip_unfit=True)
     out, replaced = [], 0
     for spec in specs:
         if len(out) == n:
@@ -252,8 +251,8 @@ class PairsEvaluation:
     checks: List[TruthCheck]
 
 
-def _truth_checks(names: Sequence[str], preds: Dict[str, Dict[str, list]], samples: Sequence["_Truth"],
-                  groups, given: Dict[str, EvalPair], R: int, T: int) -> List[TruthCheck]:
+def _truth_checks(names: Sequence[str], preds: Dict[str, Dict[str, list]], samples: Sequence[_Truth],
+                  groups: Sequence[_Group], given: Dict[str, EvalPair], R: int, T: int) -> List[TruthCheck]:
     pair = next(((a, b) for a, b in AGREEING_PAIRS if a in names and b in names), None)
     if pair is None:
         return []
@@ -306,11 +305,17 @@ def _evaluate_pairs(pairs_csv, matchers, settings, n_per_pair: int, seed: int, f
         feedback.info(f"{p.name}: {how}")
         opened.append((p, read_opt, read_sar, shape, how))
     # a setting that no pair fits is refused before anything is matched
-    fits = [[o for o in opened if _fits(o[0], o[3], R, T)] for R, T in settings]
-    for (R, T), f in zip(settings, fits):
-        if not f:
+    fits = []
+    for R, T in settings:
+        fitting = [o for o in opened if _fits(o[0], o[3], R, T)]
+        if not fitting:
             raise InputError(f"no pair is large enough for a {R} px window: use a smaller --settings "
                              "(e.g. 256/192) or larger pairs")
+        for p, _, _, shape, _ in opened:
+            if not any(p is o[0] for o in fitting):
+                feedback.info(f"{p.name}: {shape[0]} x {shape[1]} px is too small for a {R} px window: "
+                              f"left out at {R}/{T}")
+        fits.append(fitting)
     total, done = sum(len(f) for f in fits) * n_per_pair * len(objs), 0
 
     def tick() -> None:
@@ -321,38 +326,35 @@ def _evaluate_pairs(pairs_csv, matchers, settings, n_per_pair: int, seed: int, f
 
     scores: List[PairScore] = []
     checks: List[TruthCheck] = []
+    given = {p.name: p for p in pairs}
     for (R, T), fitting in zip(settings, fits):
         # pair by pair, so that only one pair's samples are in memory; each matcher's answers
         # and the truths are kept for the scores over all pairs
-        groups, truths = [], []
+        groups: List[_Group] = []
+        truths: List[_Truth] = []
         preds: Dict[str, Dict[str, list]] = {m.name: {} for m in objs}
         for p, read_opt, read_sar, shape, how in fitting:
             check_cancel(feedback)
             samples, replaced = pair_samples(p, read_opt, read_sar, shape, R, T, n_per_pair, seed)
+            done += (n_per_pair - len(samples)) * len(objs)
             if not samples:
                 feedback.info(f"{p.name}: no {R} px window with valid pixels: left out at {R}/{T}")
-                done += n_per_pair * len(objs)
                 continue
-            done += (n_per_pair - len(samples)) * len(objs)
-            groups.append((p.name, len(samples), replaced, how))
+            groups.append(_Group(p.name, len(samples), replaced, how))
             truths += [_Truth(s.true_row, s.true_col) for s in samples]
             for matcher in objs:
                 for k, v in _predict(matcher, samples, None, tick).items():
                     preds[matcher.name].setdefault(k, []).extend(v)
-        for p, _, _, shape, _ in opened:
-            if not any(p is o[0] for o in fitting):
-                feedback.info(f"{p.name}: {shape[0]} x {shape[1]} px is too small for a {R} px window: "
-                              f"left out at {R}/{T}")
         if not groups:
             raise InputError(f"no pair has a {R} px window with valid pixels: use a smaller --settings "
                              "(e.g. 256/192) or pairs with more valid pixels")
         for matcher in objs:
-            each, overall = scores_by_group(matcher.name, R, T, truths, preds[matcher.name], [g[1] for g in groups])
-            scores += [PairScore(name, replaced, how, sc) for (name, _, replaced, how), sc in zip(groups, each)]
-            scores.append(PairScore(OVERALL, sum(g[2] for g in groups), "", overall))
+            each, overall = scores_by_group(matcher.name, R, T, truths, preds[matcher.name], [g.n for g in groups])
+            scores += [PairScore(g.name, g.n_replaced, g.grid, sc) for g, sc in zip(groups, each)]
+            scores.append(PairScore(OVERALL, sum(g.n_replaced for g in groups), "", overall))
             feedback.info(f"{matcher.name} window {R} template {T}: overall CMR(5) {overall.cmr5:.3f}, "
                           f"RMSE(all) {overall.rmse_all:.2f} px over {len(groups)} pairs")
-        checks += _truth_checks([m.name for m in objs], preds, truths, groups, {p.name: p for p in pairs}, R, T)
+        checks += _truth_checks([m.name for m in objs], preds, truths, groups, given, R, T)
     return PairsEvaluation(scores, checks)
 
 

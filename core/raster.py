@@ -244,12 +244,17 @@ class SceneSource:
         if stack.ndim == 2:
             stack = stack[None]
         if self.role == "optical":
-            with np.errstate(invalid="ignore"):
-                grey = stack.mean(axis=0)
-                # pixels where every chosen band is exactly 0 are fill, not dark ground
-                grey[np.all(stack == 0, axis=0)] = np.nan
-            return grey.astype(np.float32)
+            return optical_grey(stack)
         return to_db(stack[0], self.sar_kind)
+
+
+def optical_grey(stack: np.ndarray) -> np.ndarray:
+    """The grey image (float32) of optical bands ``(bands, H, W)``: their mean, NaN where every
+    band is exactly 0 (fill, not dark ground)."""
+    with np.errstate(invalid="ignore"):
+        grey = stack.mean(axis=0)
+        grey[np.all(stack == 0, axis=0)] = np.nan
+    return grey.astype(np.float32)
 
 
 _local = threading.local()

@@ -5,9 +5,12 @@
 
 - ``cfog_visible1``: its hand control points' mean offset as ``dy, dx``;
 - ``gefolki_uavsar`` (EPSG:4326, read on the UTM working grid) and ``gefolki_s1s2``: aligned
-  upstream, ``dy, dx`` empty (0);
+  upstream, ``dy, dx`` 0;
 - the first ``--ombria`` OMBRIA ``test`` pairs with a reliable measured residual (8-bit PNG
   without georeferencing; the SAR is scaled dB upstream, so ``sar_kind`` db).
+
+The pairs and their truths are those of ``core.sources`` (the validation's "other" and
+OMBRIA sources).
 
 The ``hetero_cd`` pairs are MATLAB files, not rasters, and are not listed. Paths are written
 absolute.
@@ -19,35 +22,26 @@ import csv
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sarcoreg.core.sources import read_residuals  # noqa: E402
+from sarcoreg.core.errors import InputError  # noqa: E402
+from sarcoreg.core.sources import list_source_pairs  # noqa: E402
+
+
+# the kinds of core.sources that are plain raster files, with the SAR kind to give
+RASTER_KINDS = {"tif": "auto", "tif_masked": "auto", "ombria": "db"}
 
 
 def rows(data: Path, n_ombria: int):
-    cv = data / "cfog_visible1"
-    if (cv / "visibleToSAR1_CP.txt").is_file():
-        cps = np.loadtxt(cv / "visibleToSAR1_CP.txt")   # x_ref y_ref x_sen y_sen
-        yield (cv / "visible1_ref.tif", cv / "SAR1_sen.tif", "cfog_visible1",
-               f"{np.mean(cps[:, 3] - cps[:, 1]):.3f}", f"{np.mean(cps[:, 2] - cps[:, 0]):.3f}", "auto")
-    for folder, sar_glob, opt_glob in (("gefolki_uavsar", "*_radar.tif", "*_optique.tif"),
-                                       ("gefolki_s1s2", "S1_*.tif", "S2_*.tif")):
-        sar, opt = sorted((data / folder).glob(sar_glob)), sorted((data / folder).glob(opt_glob))
-        if sar and opt:
-            yield opt[0], sar[0], folder, "", "", "auto"
-    residuals = read_residuals()
-    taken = 0
-    for s1 in sorted((data / "ombria" / "OmbriaS1" / "test" / "BEFORE").glob("S1_before_*.png")):
-        number = s1.stem.rsplit("_", 1)[-1]
-        s2 = data / "ombria" / "OmbriaS2" / "test" / "BEFORE" / f"S2_before_{number}.png"
-        pid = f"ombria/test/{number}"
-        if taken == n_ombria or not s2.is_file() or pid not in residuals:
-            continue
-        taken += 1
-        dy, dx = residuals[pid]
-        yield s2, s1, f"ombria_test_{number}", f"{dy:.3f}", f"{dx:.3f}", "db"
+    """``(optical, sar, name, dy, dx, sar_kind)`` of the validation pairs of ``core.sources``
+    that are plain raster files: the "other" ones, then the first ``n_ombria`` OMBRIA ones."""
+    pairs = list_source_pairs(str(data), roles=("val",), sources=("other", "ombria"))
+    ombria = [sp for sp in pairs if sp.source == "ombria"][:n_ombria]
+    for sp in [sp for sp in pairs if sp.source == "other"] + ombria:
+        if sp.kind in RASTER_KINDS:
+            p = sp.pair
+            yield (p.optical_path, p.sar_path, p.pair_id.replace("/", "_"), f"{p.residual_dy_px:.3f}",
+                   f"{p.residual_dx_px:.3f}", RASTER_KINDS[sp.kind])
 
 
 def main(argv=None) -> int:
@@ -56,7 +50,10 @@ def main(argv=None) -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--ombria", type=int, default=10, help="how many OMBRIA test pairs (default 10)")
     a = ap.parse_args(argv)
-    found = list(rows(a.data.resolve(), a.ombria))
+    try:
+        found = list(rows(a.data.resolve(), a.ombria))
+    except InputError:
+        found = []
     if not found:
         print(f"{a.data}: none of the shared pairs is there", file=sys.stderr)
         return 2
